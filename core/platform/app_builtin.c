@@ -1,0 +1,3 @@
+/* PLACEHOLDER */
+#include "config.h"
+#include "platform/platform.h"

@@ -1,0 +1,86 @@
+/* The backup store: one interface, one file per backend. file:// now;
+ * s3://, gs:// and az:// slot in as storage_s3.c / storage_azure.c.
+ * Keys are relative to the store's root ("database/postgres-backup-...").
+ * Writes are atomic: nothing is visible under a final key until complete. */
+#ifndef PGR_STORAGE_H
+#define PGR_STORAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/error.h"
+
+struct pgr_object {
+	char *key;
+	uint64_t size;
+	time_t mtime;
+};
+
+struct pgr_object_list {
+	struct pgr_object *items;
+	size_t n, cap;
+};
+
+/* Progress: bytes done of total (total 0 when unknown). Return false to cancel. */
+typedef bool (*pgr_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+struct pgr_store;
+
+struct pgr_store_ops {
+	const char *scheme; /* "file" */
+	bool (*open)(struct pgr_store *st, const char *url, struct pgr_error *err);
+	void (*close)(struct pgr_store *st);
+	/* One page of keys under prefix, sorted by key, starting after `after`
+	 * (NULL: from the start). *more is set when another page follows. */
+	bool (*list_page)(struct pgr_store *st, const char *prefix, const char *after, size_t page_size,
+	                  struct pgr_object_list *out, bool *more, struct pgr_error *err);
+	/* err->kind == PGR_ERR_NOTFOUND when absent. */
+	bool (*stat)(struct pgr_store *st, const char *key, struct pgr_object *out, struct pgr_error *err);
+	/* Stream an object to a local file (written atomically). */
+	bool (*get)(struct pgr_store *st, const char *key, const char *local_path, pgr_progress_fn progress, void *pctx,
+	            struct pgr_error *err);
+	/* First n bytes of an object (magic detection). *got may be < n. */
+	bool (*get_head)(struct pgr_store *st, const char *key, void *buf, size_t n, size_t *got,
+	                 struct pgr_error *err);
+	/* Upload a local file under key; size verified after. If consume is true the
+	 * backend may move the local file instead of copying it. */
+	bool (*put)(struct pgr_store *st, const char *key, const char *local_path, bool consume,
+	            pgr_progress_fn progress, void *pctx, struct pgr_error *err);
+	bool (*del)(struct pgr_store *st, const char *key, struct pgr_error *err);
+	/* A local directory on the same file system as the store where large
+	 * files may be staged, so put(consume) is a rename; NULL if none. */
+	const char *(*staging_dir)(struct pgr_store *st);
+};
+
+struct pgr_store {
+	const struct pgr_store_ops *ops;
+	char *url; /* as given (no secrets in it) */
+	void *backend; /* the backend's own state */
+};
+
+/* Open a store from its URL; unknown schemes get a clear error and hint. */
+struct pgr_store *pgr_store_open(const char *url, struct pgr_error *err);
+void pgr_store_close(struct pgr_store *st);
+
+/* Every key under prefix (all pages). */
+bool pgr_store_list(struct pgr_store *st, const char *prefix, struct pgr_object_list *out, struct pgr_error *err);
+bool pgr_store_list_page(struct pgr_store *st, const char *prefix, const char *after, size_t page_size,
+                         struct pgr_object_list *out, bool *more, struct pgr_error *err);
+bool pgr_store_stat(struct pgr_store *st, const char *key, struct pgr_object *out, struct pgr_error *err);
+bool pgr_store_get(struct pgr_store *st, const char *key, const char *local_path, pgr_progress_fn progress, void *pctx,
+                   struct pgr_error *err);
+bool pgr_store_get_head(struct pgr_store *st, const char *key, void *buf, size_t n, size_t *got, struct pgr_error *err);
+bool pgr_store_put(struct pgr_store *st, const char *key, const char *local_path, bool consume,
+                   pgr_progress_fn progress, void *pctx, struct pgr_error *err);
+bool pgr_store_delete(struct pgr_store *st, const char *key, struct pgr_error *err);
+const char *pgr_store_staging_dir(struct pgr_store *st);
+
+void pgr_object_list_free(struct pgr_object_list *l);
+/* Append a copy of key (list building by backends). */
+void pgr_object_list_add(struct pgr_object_list *l, const char *key, uint64_t size, time_t mtime);
+
+/* Backends. */
+extern const struct pgr_store_ops pgr_store_file_ops;
+
+#endif
