@@ -1,3 +1,325 @@
+/* pgrescue's entry point: argv -> command, and the only place that decides
+ * exit codes. Commands are thin: they load the configuration, pick the
+ * environment and call core/. */
 #include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("pgrescue"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "ops/backup.h"
+#include "ops/sandbox.h"
+#include "ops/status.h"
+#include "ops/wal.h"
+#include "platform/platform.h"
+#include "settings.h"
+#include "storage/storage.h"
+
+/* Exit codes. status has its own: 0 ok, 1 warning, 2 critical, 3 unknown. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct globals {
+	const char *config_path; /* --config */
+	const char *env_name; /* --env */
+	const char *store_url; /* --store: overrides (or replaces) the environment's store */
+	const char *dsn; /* --dsn */
+	bool json;
+};
+
+static void usage(FILE *out)
+{
+	fputs("pgrescue: incident-response console for PostgreSQL backup and recovery\n"
+	      "\n"
+	      "Usage: pgrescue [--config FILE] [--env NAME] [COMMAND [ARGS]]\n"
+	      "\n"
+	      "Commands:\n"
+	      "  (none)                 the console; until the dashboard lands, `status`\n"
+	      "  status [--json]        one-shot health; exit 0 ok, 1 warning, 2 critical, 3 unknown\n"
+	      "  backup [--no-dump] [--no-base] [--no-retention]\n"
+	      "                         logical dump + physical base backup, manifests, retention, metrics\n"
+	      "  wal-push PATH          archive_command: archive one WAL file (%p)\n"
+	      "  wal-fetch NAME PATH    restore_command: fetch WAL file NAME (%f) to PATH (%p)\n"
+	      "  sandbox up|down|status the embedded demo environment (PostgreSQL, store, app)\n"
+	      "\n"
+	      "Global options:\n"
+	      "  --config FILE          configuration file (default $PGRESCUE_CONFIG, then\n"
+	      "                         $XDG_CONFIG_HOME/pgrescue/config.ini)\n"
+	      "  --env NAME             the [env NAME] section to use\n"
+	      "  --store URL            backup store URL, overriding the environment's (file:///...)\n"
+	      "  --dsn CONNINFO         database connection, overriding the environment's\n"
+	      "  -v, --verbose          more diagnostics on stderr (repeat for debug)\n"
+	      "  -h, --help             this help\n"
+	      "  -V, --version          version\n",
+	      out);
+}
+
+static int fail_with(const struct pgr_error *err, int code)
+{
+	pgr_error_print(stderr, err);
+	return code;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "pgrescue: ERROR: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nHINT: Run \"pgrescue --help\" for the commands and options.\n");
+	return EXIT_USAGE;
+}
+
+/* Load the config and select the environment. With --store (and no config
+ * file) an ad-hoc environment is made, so archive_command needs no config. */
+static bool load_env(const struct globals *g, struct pgr_config *cfg, struct pgr_env *adhoc,
+                     const struct pgr_env **env_out, bool need_env, struct pgr_error *err)
+{
+	char *path = pgr_config_default_path(g->config_path);
+	bool explicit_path = g->config_path || getenv("PGRESCUE_CONFIG");
+	bool ok = pgr_config_load(path, explicit_path, cfg, err);
+	free(path);
+	if (!ok)
+		return false;
+	const struct pgr_env *env = NULL;
+	if (cfg->n_envs > 0 || g->env_name || !(g->store_url || g->dsn)) {
+		env = pgr_config_select(cfg, g->env_name, err);
+		if (!env && (need_env || cfg->n_envs > 0 || g->env_name))
+			return false;
+	}
+	pgr_error_clear(err);
+	if (env)
+		*adhoc = *env;
+	else
+		pgr_env_defaults(adhoc);
+	if (g->store_url)
+		adhoc->store = (char *)g->store_url;
+	if (g->dsn)
+		adhoc->dsn = (char *)g->dsn;
+	if (!adhoc->name)
+		adhoc->name = (char *)"(command line)";
+	*env_out = adhoc;
+	return true;
+}
+
+static int cmd_status(const struct globals *g, int argc, char **argv)
+{
+	bool json = g->json;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else
+			return usage_error("unknown option \"%s\" for status", argv[i]);
+	}
+	struct pgr_config cfg = {0};
+	struct pgr_env env;
+	const struct pgr_env *e;
+	struct pgr_error err = {0};
+	if (!load_env(g, &cfg, &env, &e, true, &err)) {
+		int code = err.kind == PGR_ERR_CONFIG || err.kind == PGR_ERR_USAGE ? EXIT_USAGE : 3;
+		pgr_error_print(stderr, &err);
+		pgr_config_free(&cfg);
+		return code;
+	}
+	struct pgr_status s;
+	pgr_status_init(&s);
+	pgr_status_collect(e, &s);
+	pgr_status_evaluate(e, &s);
+	if (json) {
+		char *doc = pgr_status_to_json(&s);
+		puts(doc);
+		free(doc);
+	} else {
+		pgr_status_print(&s, stdout);
+	}
+	int code = (int)s.overall;
+	pgr_status_free(&s);
+	pgr_config_free(&cfg);
+	return code;
+}
+
+static int cmd_backup(const struct globals *g, int argc, char **argv)
+{
+	struct pgr_backup_opts o;
+	pgr_backup_opts_default(&o);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-dump"))
+			o.dump = false;
+		else if (!strcmp(argv[i], "--no-base"))
+			o.base = false;
+		else if (!strcmp(argv[i], "--no-retention"))
+			o.retention = false;
+		else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
+			o.quiet = true;
+		else
+			return usage_error("unknown option \"%s\" for backup", argv[i]);
+	}
+	if (!o.dump && !o.base)
+		return usage_error("nothing to do: both --no-dump and --no-base given");
+	struct pgr_config cfg = {0};
+	struct pgr_env env;
+	const struct pgr_env *e;
+	struct pgr_error err = {0};
+	if (!load_env(g, &cfg, &env, &e, true, &err)) {
+		pgr_config_free(&cfg);
+		return fail_with(&err, EXIT_USAGE);
+	}
+	struct pgr_backup_result res = {0};
+	bool ok = pgr_backup_run(e, &o, &res, &err);
+	int code = EXIT_OK;
+	if (!ok)
+		code = fail_with(&err, EXIT_FAIL);
+	pgr_backup_result_free(&res);
+	pgr_config_free(&cfg);
+	return code;
+}
+
+static int cmd_wal(const struct globals *g, int argc, char **argv, bool push)
+{
+	if (push && argc != 2)
+		return usage_error("wal-push takes one argument: the WAL file's path (%%p)");
+	if (!push && argc != 3)
+		return usage_error(
+		        "wal-fetch takes two arguments: the WAL file's name (%%f) and where to put it (%%p)");
+	struct pgr_config cfg = {0};
+	struct pgr_env env;
+	const struct pgr_env *e;
+	struct pgr_error err = {0};
+	if (!load_env(g, &cfg, &env, &e, true, &err)) {
+		pgr_config_free(&cfg);
+		return fail_with(&err, EXIT_USAGE);
+	}
+	if (!e->store || !*e->store) {
+		pgr_config_free(&cfg);
+		pgr_error_set(&err, PGR_ERR_CONFIG, "environment \"%s\" has no store", e->name);
+		pgr_error_hint(&err, "Set store = file:///path in its [env] section, or pass --store URL.");
+		return fail_with(&err, EXIT_USAGE);
+	}
+	struct pgr_store *st = pgr_store_open(e->store, &err);
+	if (!st) {
+		pgr_config_free(&cfg);
+		return fail_with(&err, EXIT_FAIL);
+	}
+	enum pgr_wal_result r = push ? pgr_wal_push(st, argv[1], &err) : pgr_wal_fetch(st, argv[1], argv[2], &err);
+	pgr_store_close(st);
+	pgr_config_free(&cfg);
+	switch (r) {
+	case PGR_WAL_OK: return EXIT_OK;
+	case PGR_WAL_ALREADY: pgr_info("%s is already archived with identical contents", argv[1]); return EXIT_OK;
+	case PGR_WAL_MISSING:
+		/* An ordinary answer to restore_command: the file is not archived. */
+		if (pgr_log_level() >= PGR_LOG_INFO)
+			pgr_error_print(stderr, &err);
+		return EXIT_FAIL;
+	case PGR_WAL_CONFLICT:
+	case PGR_WAL_ERROR:
+	default: return fail_with(&err, EXIT_FAIL);
+	}
+}
+
+static int cmd_sandbox(const struct globals *g, int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("sandbox needs a subcommand: up, down or status");
+	struct pgr_sandbox_opts o;
+	pgr_sandbox_opts_default(&o);
+	char *cfgpath = pgr_config_default_path(g->config_path);
+	o.config_path = cfgpath;
+	struct pgr_error err = {0};
+	int code = EXIT_OK;
+	const char *sub = argv[1];
+	if (!strcmp(sub, "app-replica")) {
+		/* Internal: one replica of the sandbox's built-in app. */
+		free(cfgpath);
+		if (argc != 3)
+			return usage_error("sandbox app-replica takes the database connection string");
+		return pgr_app_builtin_replica_main(argv[2], 1000);
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+			o.quiet = true;
+		} else if (!strncmp(argv[i], "--dir=", 6)) {
+			o.dir = argv[i] + 6;
+		} else {
+			free(cfgpath);
+			return usage_error("unknown option \"%s\" for sandbox", argv[i]);
+		}
+	}
+	bool ok;
+	if (!strcmp(sub, "up"))
+		ok = pgr_sandbox_up(&o, &err);
+	else if (!strcmp(sub, "down"))
+		ok = pgr_sandbox_down(&o, &err);
+	else if (!strcmp(sub, "status"))
+		ok = pgr_sandbox_status(&o, &err);
+	else {
+		free(cfgpath);
+		return usage_error("unknown sandbox subcommand \"%s\" (up, down or status)", sub);
+	}
+	if (!ok)
+		code = fail_with(&err, EXIT_FAIL);
+	free(cfgpath);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct globals g = {0};
+	int verbose = 0;
+	static const struct option longopts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"env", required_argument, NULL, 'e'},
+	        {"store", required_argument, NULL, 's'},
+	        {"dsn", required_argument, NULL, 'd'},
+	        {"verbose", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {"json", no_argument, NULL, 'j'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+	/* '+': stop at the first non-option, which is the command. */
+	while ((c = getopt_long(argc, argv, "+c:e:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': g.config_path = optarg; break;
+		case 'e': g.env_name = optarg; break;
+		case 's': g.store_url = optarg; break;
+		case 'd': g.dsn = optarg; break;
+		case 'j': g.json = true; break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("pgrescue %s\n", PACKAGE_VERSION); return EXIT_OK;
+		default:
+			fputs("HINT: Run \"pgrescue --help\" for the commands and options.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	pgr_log_set_level(verbose >= 2 ? PGR_LOG_DEBUG : verbose == 1 ? PGR_LOG_INFO : PGR_LOG_WARN);
+	int n = argc - optind;
+	char **args = argv + optind;
+	if (n == 0) {
+		char *none[] = {(char *)"status", NULL};
+		return cmd_status(&g, 1, none);
+	}
+	const char *cmd = args[0];
+	if (!strcmp(cmd, "status"))
+		return cmd_status(&g, n, args);
+	if (!strcmp(cmd, "backup"))
+		return cmd_backup(&g, n, args);
+	if (!strcmp(cmd, "wal-push"))
+		return cmd_wal(&g, n, args, true);
+	if (!strcmp(cmd, "wal-fetch"))
+		return cmd_wal(&g, n, args, false);
+	if (!strcmp(cmd, "sandbox"))
+		return cmd_sandbox(&g, n, args);
+	if (!strcmp(cmd, "help"))
+		return usage(stdout), EXIT_OK;
+	return usage_error("unknown command \"%s\"", cmd);
+}
