@@ -71,8 +71,14 @@ bool pgr_config_parse_string(const char *text, const char *name, struct pgr_conf
 void pgr_config_free(struct pgr_config *cfg);
 /* Pick the environment: `name` if given, else `default`, else the only one. */
 const struct pgr_env *pgr_config_select(const struct pgr_config *cfg, const char *name, struct pgr_error *err);
-/* Defaults for an environment not from a file (e.g. --dsn/--store on the command line). */
+/* Defaults for an environment not from a file (e.g. --dsn/--store on the command line).
+ * Every string of an environment is owned by it: pgr_env_free releases them. */
 void pgr_env_defaults(struct pgr_env *env);
+/* Deep copy (dst is overwritten, not freed first). */
+void pgr_env_copy(struct pgr_env *dst, const struct pgr_env *src);
+void pgr_env_free(struct pgr_env *env);
+/* Replace one string field, freeing the old value. */
+void pgr_env_set(char **field, const char *value);
 /* Add or replace one [env NAME] section in the file at path, keeping every
  * other section and comment untouched; creates the file (0600) and its
  * directory when missing. keys/values are parallel, n entries. */

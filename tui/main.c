@@ -96,15 +96,15 @@ static bool load_env(const struct globals *g, struct pgr_config *cfg, struct pgr
 	}
 	pgr_error_clear(err);
 	if (env)
-		*adhoc = *env;
+		pgr_env_copy(adhoc, env);
 	else
 		pgr_env_defaults(adhoc);
 	if (g->store_url)
-		adhoc->store = (char *)g->store_url;
+		pgr_env_set(&adhoc->store, g->store_url);
 	if (g->dsn)
-		adhoc->dsn = (char *)g->dsn;
+		pgr_env_set(&adhoc->dsn, g->dsn);
 	if (!adhoc->name)
-		adhoc->name = (char *)"(command line)";
+		adhoc->name = xstrdup("(command line)");
 	*env_out = adhoc;
 	return true;
 }
@@ -141,6 +141,7 @@ static int cmd_status(const struct globals *g, int argc, char **argv)
 	}
 	int code = (int)s.overall;
 	pgr_status_free(&s);
+	pgr_env_free(&env);
 	pgr_config_free(&cfg);
 	return code;
 }
@@ -177,6 +178,7 @@ static int cmd_backup(const struct globals *g, int argc, char **argv)
 	if (!ok)
 		code = fail_with(&err, EXIT_FAIL);
 	pgr_backup_result_free(&res);
+	pgr_env_free(&env);
 	pgr_config_free(&cfg);
 	return code;
 }
@@ -197,6 +199,7 @@ static int cmd_wal(const struct globals *g, int argc, char **argv, bool push)
 		return fail_with(&err, EXIT_USAGE);
 	}
 	if (!e->store || !*e->store) {
+		pgr_env_free(&env);
 		pgr_config_free(&cfg);
 		pgr_error_set(&err, PGR_ERR_CONFIG, "environment \"%s\" has no store", e->name);
 		pgr_error_hint(&err, "Set store = file:///path in its [env] section, or pass --store URL.");
@@ -204,11 +207,13 @@ static int cmd_wal(const struct globals *g, int argc, char **argv, bool push)
 	}
 	struct pgr_store *st = pgr_store_open(e->store, &err);
 	if (!st) {
+		pgr_env_free(&env);
 		pgr_config_free(&cfg);
 		return fail_with(&err, EXIT_FAIL);
 	}
 	enum pgr_wal_result r = push ? pgr_wal_push(st, argv[1], &err) : pgr_wal_fetch(st, argv[1], argv[2], &err);
 	pgr_store_close(st);
+	pgr_env_free(&env);
 	pgr_config_free(&cfg);
 	switch (r) {
 	case PGR_WAL_OK: return EXIT_OK;
