@@ -75,6 +75,7 @@ static int io_target(enum pgr_proc_io mode, int fd, int pipe_w, int devnull)
 	case PGR_IO_FD: return fd;
 	case PGR_IO_INHERIT: return -2;
 	case PGR_IO_NULL:
+	case PGR_IO_DEFAULT:
 	default: return devnull;
 	}
 }
@@ -307,9 +308,9 @@ bool pgr_proc_run(const struct pgr_proc_spec *spec, int timeout_sec, struct pgr_
 {
 	struct pgr_proc_spec s = *spec;
 	struct pgr_proc p;
-	if (s.out != PGR_IO_FD && s.out != PGR_IO_INHERIT && s.out != PGR_IO_NULL)
+	if (s.out == PGR_IO_DEFAULT)
 		s.out = PGR_IO_PIPE;
-	if (s.err != PGR_IO_FD && s.err != PGR_IO_INHERIT)
+	if (s.err == PGR_IO_DEFAULT)
 		s.err = PGR_IO_PIPE;
 	sb_init(&res->out);
 	sb_init(&res->err);

@@ -11,7 +11,8 @@
 #include "base/strbuf.h"
 
 enum pgr_proc_io {
-	PGR_IO_NULL = 0, /* /dev/null */
+	PGR_IO_DEFAULT = 0, /* pgr_proc_run: captured through a pipe; pgr_proc_start: /dev/null */
+	PGR_IO_NULL, /* /dev/null */
 	PGR_IO_PIPE, /* a pipe the parent reads (stdout/stderr) */
 	PGR_IO_FD, /* the given descriptor */
 	PGR_IO_INHERIT, /* the parent's own */
