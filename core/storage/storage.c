@@ -1,63 +1,209 @@
-/* PLACEHOLDER: to be replaced by the real implementation. */
+/* The store front door: pick a backend from the URL's scheme, then hand every
+ * call to its ops. Paging and object lists live here so that each backend
+ * only has to answer one page at a time. */
 #include "config.h"
-#include <stdbool.h>
-#include <stddef.h>
+
 #include "storage/storage.h"
 
-struct pgr_store * pgr_store_open(const char *url, struct pgr_error *err)
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+/* One row per backend; s3/gs/az add a row (and a file), not an if. */
+static const struct pgr_store_ops *const backends[] = {
+        &pgr_store_file_ops,
+};
+
+/* Schemes we know about but have not built yet, so the message can say so
+ * instead of calling a perfectly good URL "unknown". */
+static const char *const planned_schemes[] = {"s3", "gs", "az"};
+
+#define ACCEPTED_FORMS "file:///absolute/path (or a bare /absolute/path)"
+
+/* Scheme of url into buf ("" for a bare path); false when url has none. */
+static bool url_scheme(const char *url, char *buf, size_t n)
 {
-	return NULL;
+	const char *sep = strstr(url, "://");
+	if (!sep)
+		return false;
+	for (const char *p = url; p < sep; p++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (p > url && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+		if (!ok)
+			return false;
+	}
+	size_t len = (size_t)(sep - url);
+	if (len == 0 || len >= n)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = url[i];
+		buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	buf[len] = '\0';
+	return true;
+}
+
+struct pgr_store *pgr_store_open(const char *url, struct pgr_error *err)
+{
+	if (!url || !*url) {
+		pgr_error_set(err, PGR_ERR_CONFIG, "no backup store given (the store URL is empty)");
+		pgr_error_hint(err, "Set store = %s in the environment's section, or pass --store URL.",
+		               ACCEPTED_FORMS);
+		return NULL;
+	}
+	char scheme[32];
+	const struct pgr_store_ops *ops = NULL;
+	if (url[0] == '/') {
+		ops = &pgr_store_file_ops;
+	} else if (!url_scheme(url, scheme, sizeof scheme)) {
+		pgr_error_set(err, PGR_ERR_CONFIG, "store \"%s\" is neither a URL nor an absolute path", url);
+		pgr_error_hint(err,
+		               "A local store is written %s; a relative path would depend on the directory "
+		               "pgrescue (or PostgreSQL's archive_command) happens to run in.",
+		               ACCEPTED_FORMS);
+		return NULL;
+	} else {
+		for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+			if (!strcmp(backends[i]->scheme, scheme))
+				ops = backends[i];
+		if (!ops) {
+			for (size_t i = 0; i < sizeof planned_schemes / sizeof planned_schemes[0]; i++) {
+				if (strcmp(planned_schemes[i], scheme) != 0)
+					continue;
+				pgr_error_set(err, PGR_ERR_CONFIG,
+				              "store \"%s\": %s:// stores are not supported yet in this build", url,
+				              scheme);
+				pgr_error_hint(err,
+				               "Use a local store (%s), for example a mounted bucket or a copy "
+				               "synchronised by the cloud provider's own tool.",
+				               ACCEPTED_FORMS);
+				return NULL;
+			}
+			pgr_error_set(err, PGR_ERR_CONFIG, "store \"%s\": unknown store scheme \"%s://\"", url, scheme);
+			pgr_error_hint(err,
+			               "Accepted forms: %s. Planned: s3://bucket/prefix, gs://bucket/prefix, "
+			               "az://account/container/prefix.",
+			               ACCEPTED_FORMS);
+			return NULL;
+		}
+	}
+	struct pgr_store *st = xcalloc(1, sizeof *st);
+	st->ops = ops;
+	st->url = xstrdup(url);
+	if (!ops->open(st, url, err)) {
+		free(st->url);
+		free(st);
+		return NULL;
+	}
+	return st;
 }
 
 void pgr_store_close(struct pgr_store *st)
 {
+	if (!st)
+		return;
+	if (st->ops && st->ops->close)
+		st->ops->close(st);
+	free(st->url);
+	free(st);
 }
+
+#define LIST_PAGE_SIZE 1000
 
 bool pgr_store_list(struct pgr_store *st, const char *prefix, struct pgr_object_list *out, struct pgr_error *err)
 {
-	return false;
+	bool more = true;
+	char *after = NULL;
+	while (more) {
+		size_t before = out->n;
+		more = false;
+		if (!st->ops->list_page(st, prefix, after, LIST_PAGE_SIZE, out, &more, err)) {
+			free(after);
+			return false;
+		}
+		if (out->n == before) {
+			if (more) {
+				/* A backend that promises more but gives nothing would loop forever. */
+				free(after);
+				return pgr_error_set(
+				        err, PGR_ERR_INTERNAL,
+				        "listing store \"%s\" under \"%s\": an empty page claimed more follow", st->url,
+				        prefix ? prefix : "");
+			}
+			break;
+		}
+		free(after);
+		after = xstrdup(out->items[out->n - 1].key);
+	}
+	free(after);
+	return true;
 }
 
-bool pgr_store_list_page(struct pgr_store *st, const char *prefix, const char *after, size_t page_size, struct pgr_object_list *out, bool *more, struct pgr_error *err)
+bool pgr_store_list_page(struct pgr_store *st, const char *prefix, const char *after, size_t page_size,
+                         struct pgr_object_list *out, bool *more, struct pgr_error *err)
 {
-	return false;
+	bool dummy;
+	if (!more)
+		more = &dummy;
+	*more = false;
+	if (page_size == 0)
+		page_size = LIST_PAGE_SIZE;
+	return st->ops->list_page(st, prefix, after, page_size, out, more, err);
 }
 
 bool pgr_store_stat(struct pgr_store *st, const char *key, struct pgr_object *out, struct pgr_error *err)
 {
-	return false;
+	return st->ops->stat(st, key, out, err);
 }
 
-bool pgr_store_get(struct pgr_store *st, const char *key, const char *local_path, pgr_progress_fn progress, void *pctx, struct pgr_error *err)
+bool pgr_store_get(struct pgr_store *st, const char *key, const char *local_path, pgr_progress_fn progress, void *pctx,
+                   struct pgr_error *err)
 {
-	return false;
+	return st->ops->get(st, key, local_path, progress, pctx, err);
 }
 
 bool pgr_store_get_head(struct pgr_store *st, const char *key, void *buf, size_t n, size_t *got, struct pgr_error *err)
 {
-	return false;
+	return st->ops->get_head(st, key, buf, n, got, err);
 }
 
-bool pgr_store_put(struct pgr_store *st, const char *key, const char *local_path, bool consume, pgr_progress_fn progress, void *pctx, struct pgr_error *err)
+bool pgr_store_put(struct pgr_store *st, const char *key, const char *local_path, bool consume,
+                   pgr_progress_fn progress, void *pctx, struct pgr_error *err)
 {
-	return false;
+	return st->ops->put(st, key, local_path, consume, progress, pctx, err);
 }
 
 bool pgr_store_delete(struct pgr_store *st, const char *key, struct pgr_error *err)
 {
-	return false;
+	return st->ops->del(st, key, err);
 }
 
-const char * pgr_store_staging_dir(struct pgr_store *st)
+const char *pgr_store_staging_dir(struct pgr_store *st)
 {
-	return NULL;
+	return st->ops->staging_dir ? st->ops->staging_dir(st) : NULL;
 }
 
 void pgr_object_list_free(struct pgr_object_list *l)
 {
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i].key);
+	free(l->items);
+	l->items = NULL;
+	l->n = l->cap = 0;
 }
 
 void pgr_object_list_add(struct pgr_object_list *l, const char *key, uint64_t size, time_t mtime)
 {
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->items = xrealloc(l->items, l->cap * sizeof *l->items);
+	}
+	l->items[l->n].key = xstrdup(key);
+	l->items[l->n].size = size;
+	l->items[l->n].mtime = mtime;
+	l->n++;
 }
-
