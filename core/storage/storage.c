@@ -19,7 +19,7 @@ static const struct pgr_store_ops *const backends[] = {
  * instead of calling a perfectly good URL "unknown". */
 static const char *const planned_schemes[] = {"s3", "gs", "az"};
 
-#define ACCEPTED_FORMS "file:///absolute/path (or a bare /absolute/path)"
+#define ACCEPTED_FORMS "file:///absolute/path or a bare /absolute/path"
 
 /* Scheme of url into buf ("" for a bare path); false when url has none. */
 static bool url_scheme(const char *url, char *buf, size_t n)
@@ -76,8 +76,8 @@ struct pgr_store *pgr_store_open(const char *url, struct pgr_error *err)
 				              "store \"%s\": %s:// stores are not supported yet in this build", url,
 				              scheme);
 				pgr_error_hint(err,
-				               "Use a local store (%s), for example a mounted bucket or a copy "
-				               "synchronised by the cloud provider's own tool.",
+				               "Until then, use a local store: %s (for example a mounted bucket, or a "
+				               "directory the cloud provider's own tool synchronises).",
 				               ACCEPTED_FORMS);
 				return NULL;
 			}

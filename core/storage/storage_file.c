@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,37 @@ static const char *base_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* What a person can do about an access or space error inside the store. */
+static void store_hint(struct file_store *fs, struct pgr_error *err, int e)
+{
+	if (!err || err->hint[0])
+		return;
+	if (e == EACCES || e == EPERM) {
+		struct stat sb;
+		char owner[64] = "?";
+		if (stat(fs->root, &sb) == 0) {
+			struct passwd *pw = getpwuid(sb.st_uid);
+			if (pw)
+				snprintf(owner, sizeof owner, "%s", pw->pw_name);
+			else
+				snprintf(owner, sizeof owner, "uid %d", (int)sb.st_uid);
+		}
+		struct passwd *me = getpwuid(geteuid());
+		pgr_error_hint(err,
+		               "pgrescue runs as \"%s\" (uid %d); the store %s belongs to \"%s\". PostgreSQL runs "
+		               "archive_command and restore_command as its own user, which needs read and write "
+		               "access to the whole store.",
+		               me ? me->pw_name : "?", (int)geteuid(), fs->root, owner);
+	} else if (e == EROFS) {
+		pgr_error_hint(err, "The file system holding the store %s is mounted read-only.", fs->root);
+	} else if (e == ENOSPC || e == EDQUOT) {
+		pgr_error_hint(err,
+		               "The file system holding the store %s is full (or over quota): free space, or "
+		               "let retention prune old backups.",
+		               fs->root);
+	}
+}
+
 /* Give a new entry the store's owner (when root) and our mode. */
 static bool adopt(struct file_store *fs, int fd, const char *path, mode_t mode, struct pgr_error *err)
 {
@@ -141,11 +173,7 @@ static bool make_dirs(struct file_store *fs, const char *dir, struct pgr_error *
 		} else if (errno != EEXIST) {
 			int e = errno;
 			pgr_error_errno(err, e, "cannot create directory \"%s\" in the store", p);
-			if (e == EACCES || e == EPERM)
-				pgr_error_hint(err,
-				               "The user running pgrescue (uid %d) needs write permission on the "
-				               "store; it is usually the user that runs PostgreSQL.",
-				               (int)geteuid());
+			store_hint(fs, err, e);
 			free(p);
 			return false;
 		} else if (!pgr_is_dir(p)) {
@@ -162,14 +190,16 @@ static bool make_dirs(struct file_store *fs, const char *dir, struct pgr_error *
 }
 
 /* A hidden, unique temp file in dir; path returned in *tmp. */
-static int open_temp(const char *dir, const char *final_name, char **tmp, struct pgr_error *err)
+static int open_temp(struct file_store *fs, const char *dir, const char *final_name, char **tmp, struct pgr_error *err)
 {
 	*tmp = xasprintf("%s/" TEMP_PREFIX "%.100s.XXXXXX", dir, final_name);
 	int fd = mkostemp(*tmp, O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
 		pgr_error_errno(err, e, "cannot create a temporary file in \"%s\"", dir);
-		if (e == EACCES || e == EPERM)
+		if (fs)
+			store_hint(fs, err, e);
+		else if (e == EACCES || e == EPERM)
 			pgr_error_hint(err, "The user running pgrescue (uid %d) cannot write to \"%s\".",
 			               (int)geteuid(), dir);
 		free(*tmp);
@@ -387,8 +417,8 @@ static void free_entries(struct entry *e, size_t n)
 
 /* Read dir (path), keeping names that start with name_prefix. A missing
  * directory is an empty one: listings race with deletes. */
-static bool read_entries(const char *path, const char *name_prefix, struct entry **out, size_t *count,
-                         struct pgr_error *err)
+static bool read_entries(struct file_store *fs, const char *path, const char *name_prefix, struct entry **out,
+                         size_t *count, struct pgr_error *err)
 {
 	*out = NULL;
 	*count = 0;
@@ -396,7 +426,10 @@ static bool read_entries(const char *path, const char *name_prefix, struct entry
 	if (dfd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return true;
-		return pgr_error_errno(err, errno, "cannot list store directory \"%s\"", path);
+		int e = errno;
+		pgr_error_errno(err, e, "cannot list store directory \"%s\"", path);
+		store_hint(fs, err, e);
+		return false;
 	}
 	DIR *d = fdopendir(dfd);
 	if (!d) {
@@ -456,7 +489,7 @@ static bool walk_dir(struct walk *w, const char *path, const char *name_prefix, 
 {
 	struct entry *v;
 	size_t n;
-	if (!read_entries(path, name_prefix, &v, &n, err))
+	if (!read_entries(fs_of(w->st), path, name_prefix, &v, &n, err))
 		return false;
 	bool ok = true;
 	for (size_t i = 0; i < n && ok && !w->more; i++) {
@@ -547,6 +580,7 @@ static int open_object(struct pgr_store *st, const char *key, struct stat *sb, s
 			not_found(st, key, err);
 		else
 			pgr_error_errno(err, e, "cannot open \"%s\" in the store", path);
+		store_hint(fs_of(st), err, e);
 		free(path);
 		return -1;
 	}
@@ -572,7 +606,9 @@ static bool file_stat(struct pgr_store *st, const char *key, struct pgr_object *
 		free(path);
 		if (e == ENOENT || e == ENOTDIR)
 			return not_found(st, key, err);
-		return pgr_error_errno(err, e, "cannot look up \"%s\" in the store %s", key, st->url);
+		pgr_error_errno(err, e, "cannot look up \"%s\" in the store %s", key, st->url);
+		store_hint(fs_of(st), err, e);
+		return false;
 	}
 	free(path);
 	if (!S_ISREG(sb.st_mode))
@@ -601,7 +637,7 @@ static bool file_get(struct pgr_store *st, const char *key, const char *local_pa
 		return false;
 	}
 	char *tmp;
-	int out = open_temp(dir, base_of(local_path), &tmp, err);
+	int out = open_temp(NULL, dir, base_of(local_path), &tmp, err);
 	free(dir);
 	if (out < 0) {
 		close(in);
@@ -741,7 +777,7 @@ static bool file_put(struct pgr_store *st, const char *key, const char *local_pa
 	char *tmp = NULL;
 	int out = -1;
 	if (ok) {
-		out = open_temp(dir, base_of(final), &tmp, err);
+		out = open_temp(fs, dir, base_of(final), &tmp, err);
 		ok = out >= 0;
 	}
 	if (ok)
@@ -749,8 +785,11 @@ static bool file_put(struct pgr_store *st, const char *key, const char *local_pa
 	uint64_t copied = 0;
 	if (ok)
 		ok = copy_fd(in, local_path, out, tmp, size, progress, pctx, &copied, err);
-	if (ok && fsync(out) < 0)
-		ok = pgr_error_errno(err, errno, "cannot sync \"%s\"", tmp);
+	if (ok && fsync(out) < 0) {
+		int e = errno;
+		ok = pgr_error_errno(err, e, "cannot sync \"%s\"", tmp);
+		store_hint(fs, err, e);
+	}
 	if (ok) {
 		/* The size check: what landed is what the source held, and the
 		 * source did not grow or shrink while we read it. */
@@ -768,8 +807,11 @@ static bool file_put(struct pgr_store *st, const char *key, const char *local_pa
 	if (out >= 0 && close(out) < 0 && ok)
 		ok = pgr_error_errno(err, errno, "cannot write \"%s\"", tmp);
 	close(in);
-	if (ok && rename(tmp, final) < 0)
-		ok = pgr_error_errno(err, errno, "cannot rename \"%s\" to \"%s\"", tmp, final);
+	if (ok && rename(tmp, final) < 0) {
+		int e = errno;
+		ok = pgr_error_errno(err, e, "cannot rename \"%s\" to \"%s\"", tmp, final);
+		store_hint(fs, err, e);
+	}
 	if (ok)
 		ok = pgr_fsync_path(dir, err);
 	if (!ok && tmp)
@@ -799,6 +841,7 @@ static bool file_del(struct pgr_store *st, const char *key, struct pgr_error *er
 	if (unlink(path) < 0 && errno != ENOENT && errno != ENOTDIR) {
 		int e = errno;
 		pgr_error_errno(err, e, "cannot delete \"%s\" from the store %s", key, st->url);
+		store_hint(fs, err, e);
 		free(path);
 		return false;
 	}
