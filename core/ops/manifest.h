@@ -36,6 +36,7 @@ struct pgr_manifest {
 	char *status; /* "complete" or "failed" */
 	time_t start_time, stop_time;
 	uint64_t start_lsn, stop_lsn; /* base: from pg_basebackup; dump: the snapshot's LSN */
+	uint64_t rows_lsn; /* WAL position of the snapshot the table counts were taken in (0: unknown) */
 	uint32_t timeline;
 	uint64_t wal_segment_size;
 	char *start_wal; /* first WAL segment a base backup needs */
