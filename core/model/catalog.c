@@ -19,6 +19,8 @@
 #include "model/catalog.h"
 
 #define DEFAULT_SEG_SIZE ((uint64_t)16 * 1024 * 1024)
+/* manifest.status of a base backup whose pgrescue.json exists but cannot be read. */
+#define PGR_CATALOG_UNREADABLE "unreadable"
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -142,6 +144,9 @@ static void fill_base_from_manifest(struct base_build *bb)
 		pgr_manifest_free(&m);
 		pgr_warn("base backup %s: its manifest cannot be read, so it counts as incomplete: %s", b->label,
 		         err.msg);
+		/* Not "failed": it may be a newer pgrescue's format, and retention must not
+		 * take it for a failed run's leftovers. */
+		b->manifest.status = xstrdup(PGR_CATALOG_UNREADABLE);
 		return;
 	}
 	pgr_manifest_free(&b->manifest);
@@ -176,26 +181,29 @@ static void fill_dump_from_manifest(struct dump_build *db, uint64_t *seg_size)
 	pgr_manifest_free(&m);
 }
 
-/* Without a manifest, archived segments are whole segments: their common size is the segment size. */
+/* Without a manifest, archived segments are whole segments: the size most of
+ * them share (a majority vote, one pass plus a check) is the segment size. */
 static uint64_t seg_size_from_objects(const struct pgr_walseg *wal, size_t n)
 {
-	uint64_t best = 0;
-	size_t best_count = 0;
+	uint64_t cand = 0;
+	size_t votes = 0, total = 0, agree = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (wal[i].wn.kind != PGR_WAL_SEGMENT || !valid_seg_size(wal[i].size))
+		if (wal[i].wn.kind != PGR_WAL_SEGMENT)
 			continue;
-		size_t c = 0;
-		for (size_t j = 0; j < n; j++)
-			if (wal[j].wn.kind == PGR_WAL_SEGMENT && wal[j].size == wal[i].size)
-				c++;
-		if (c > best_count) {
-			best_count = c;
-			best = wal[i].size;
+		total++;
+		if (votes == 0) {
+			cand = wal[i].size;
+			votes = 1;
+		} else if (wal[i].size == cand) {
+			votes++;
+		} else {
+			votes--;
 		}
-		if (best_count * 2 > n)
-			break;
 	}
-	return best;
+	for (size_t i = 0; i < n; i++)
+		if (wal[i].wn.kind == PGR_WAL_SEGMENT && wal[i].size == cand)
+			agree++;
+	return agree * 2 > total && valid_seg_size(cand) ? cand : 0;
 }
 
 bool pgr_catalog_from_listing(const struct pgr_object_list *objects, const char *const *manifest_labels,
@@ -257,15 +265,21 @@ bool pgr_catalog_from_listing(const struct pgr_object_list *objects, const char 
 			attach_manifest(bases, n_bases, dumps, n_dumps, manifest_labels[i], manifest_json[i]);
 	/* A dump manifest in the listing whose text was not given still means
 	 * "pgrescue wrote this dump": without its status it is not good. */
-	for (size_t i = 0; i < n_dumps; i++) {
+	const char **dump_manifest_keys = xcalloc(n_obj + 1, sizeof(*dump_manifest_keys));
+	size_t n_dmk = 0;
+	for (size_t j = 0; j < n_obj; j++)
+		if (has_prefix(objects->items[j].key, PGR_PREFIX_DUMP_MANIFESTS))
+			dump_manifest_keys[n_dmk++] = objects->items[j].key;
+	for (size_t i = 0; i < n_dumps && n_dmk > 0; i++) {
 		if (dumps[i].d.has_manifest)
 			continue;
 		char *mk = pgr_dump_manifest_key(dumps[i].d.key);
-		for (size_t j = 0; mk && j < n_obj; j++)
-			if (!strcmp(objects->items[j].key, mk))
+		for (size_t j = 0; mk && j < n_dmk; j++)
+			if (!strcmp(dump_manifest_keys[j], mk))
 				dumps[i].d.has_manifest = true;
 		free(mk);
 	}
+	free(dump_manifest_keys);
 
 	uint64_t seg_size = 0;
 	for (size_t i = 0; i < n_bases; i++) {

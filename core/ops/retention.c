@@ -137,8 +137,11 @@ static void decide_bases(const struct pgr_catalog *cat, const struct pgr_env *en
 		int64_t a = (int64_t)(now - t);
 		fmt_age(a, age, sizeof(age));
 		if (!b->complete) {
-			/* Younger ones may still be running. */
-			if (a > INCOMPLETE_BASE_GRACE) {
+			/* Younger ones may still be running. A manifest that exists but
+			 * could not be read (status neither absent nor "failed") may be a
+			 * newer pgrescue's: that is for a person to judge, never deleted. */
+			bool unreadable = b->manifest.status && strcmp(b->manifest.status, "failed") != 0;
+			if (a > INCOMPLETE_BASE_GRACE && !unreadable) {
 				kept[i] = false;
 				plan_add(plan, xstrdup(b->prefix),
 				         xasprintf("incomplete base backup (no complete %s) older than 1d (%s): a "

@@ -495,10 +495,31 @@ static void unreadable_manifest(void **state)
 	assert_int_equal(cat.n_bases, 2);
 	assert_true(cat.bases[0].complete);
 	assert_false(cat.bases[1].complete);
+	assert_string_equal(cat.bases[1].manifest.status, "unreadable");
 	assert_string_equal(pgr_catalog_newest_base(&cat)->label, b1);
 	pgr_catalog_free(&cat);
 	free(b1);
 	free(b2);
+	fx_free(&f);
+}
+
+/* No manifest anywhere: the segment size is the size archived segments share. */
+static void seg_size_from_segments(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f, MiB);
+	fx_segs(&f, 1, 4094, 4097, T0);
+	fx_obj(&f, "wal-archive/000000010000000000000FFF.00000028.backup", 300, T0);
+	struct pgr_catalog cat;
+	fx_build(&f, &cat);
+	assert_int_equal(cat.wal_seg_size, MiB);
+	assert_int_equal(cat.n_wal, 5);
+	/* Sorted by name; segment numbers count across the log-file boundary. */
+	assert_string_equal(cat.wal[0].name, "000000010000000000000FFE");
+	assert_int_equal(cat.wal[0].wn.segno, 4094);
+	assert_int_equal(cat.wal[4].wn.segno, 4097);
+	pgr_catalog_free(&cat);
 	fx_free(&f);
 }
 
@@ -522,12 +543,19 @@ static void empty_store(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(window_continuous),           cmocka_unit_test(window_gap),
-	        cmocka_unit_test(window_gap_between_bases),    cmocka_unit_test(window_no_base),
-	        cmocka_unit_test(window_no_complete_base),     cmocka_unit_test(window_base_wal_missing),
-	        cmocka_unit_test(window_newest_base_unusable), cmocka_unit_test(window_timeline_switch),
-	        cmocka_unit_test(window_small_segments),       cmocka_unit_test(newest_dump_and_base),
-	        cmocka_unit_test(unreadable_manifest),         cmocka_unit_test(empty_store),
+	        cmocka_unit_test(window_continuous),
+	        cmocka_unit_test(window_gap),
+	        cmocka_unit_test(window_gap_between_bases),
+	        cmocka_unit_test(window_no_base),
+	        cmocka_unit_test(window_no_complete_base),
+	        cmocka_unit_test(window_base_wal_missing),
+	        cmocka_unit_test(window_newest_base_unusable),
+	        cmocka_unit_test(window_timeline_switch),
+	        cmocka_unit_test(window_small_segments),
+	        cmocka_unit_test(newest_dump_and_base),
+	        cmocka_unit_test(unreadable_manifest),
+	        cmocka_unit_test(seg_size_from_segments),
+	        cmocka_unit_test(empty_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

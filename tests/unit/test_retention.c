@@ -415,6 +415,32 @@ static void incomplete_old_base_removed(void **state)
 	fx_free(&f);
 }
 
+/* A pgrescue.json that cannot be read (damaged, or a newer pgrescue's format)
+ * is not a failed run's leftover: it stays for a person to judge. */
+static void unreadable_base_manifest_kept(void **state)
+{
+	(void)state;
+	struct fx f = {0};
+	for (int k = 1; k <= 10; k++)
+		fx_seg(&f, 1, (uint64_t)k, NOW - 4 * DAY + k * 6 * HOUR);
+	const char *odd = fx_base(&f, NOW - 3 * DAY, "complete", 1, 2);
+	free(f.json[0]);
+	f.json[0] = xstrdup("{\"format_version\": 99, \"kind\": \"base\"}");
+	fx_base(&f, NOW - DAY, "complete", 1, 8);
+	struct pgr_catalog cat;
+	fx_build(&f, &cat);
+	assert_false(cat.bases[0].complete);
+	struct pgr_env env = env_days(30, 0, 1);
+	struct pgr_retention_plan p;
+	pgr_retention_decide(&cat, &env, NOW, &p);
+	for (size_t i = 0; i < p.n; i++)
+		assert_string_not_equal(p.items[i].key, odd);
+	assert_int_equal(p.kept_bases, 2);
+	pgr_retention_plan_free(&p);
+	pgr_catalog_free(&cat);
+	fx_free(&f);
+}
+
 static void nothing_deleted_when_young(void **state)
 {
 	(void)state;
@@ -614,6 +640,7 @@ int main(void)
 	        cmocka_unit_test(wal_needed_by_kept_base_survives),
 	        cmocka_unit_test(history_never_deleted),
 	        cmocka_unit_test(incomplete_old_base_removed),
+	        cmocka_unit_test(unreadable_base_manifest_kept),
 	        cmocka_unit_test(nothing_deleted_when_young),
 	        cmocka_unit_test(no_complete_base_keeps_all_wal),
 	        cmocka_unit_test(apply_deletes_manifest_first),
