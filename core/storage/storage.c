@@ -110,7 +110,10 @@ void pgr_store_close(struct pgr_store *st)
 	free(st);
 }
 
-#define LIST_PAGE_SIZE 1000
+/* Pages for the all-keys listing. Object stores cap a page themselves (S3
+ * at 1000) and say there is more; the file backend rereads its directory for
+ * every page, so fewer, larger pages are much cheaper there. */
+#define LIST_PAGE_SIZE 10000
 
 bool pgr_store_list(struct pgr_store *st, const char *prefix, struct pgr_object_list *out, struct pgr_error *err)
 {

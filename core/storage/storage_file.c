@@ -348,9 +348,10 @@ static void file_close(struct pgr_store *st)
 /* ---------------------------------------------------------------- listing */
 
 struct entry {
-	char *name;
-	size_t len;
+	const char *name; /* in the directory's name buffer */
+	size_t off, len;
 	bool dir;
+	bool have_stat; /* size and mtime read (symlinks, file systems without d_type) */
 	uint64_t size;
 	time_t mtime;
 };
@@ -408,20 +409,45 @@ static void key_pop(struct walk *w, size_t saved)
 	w->key.buf[saved] = '\0';
 }
 
-static void free_entries(struct entry *e, size_t n)
+static void free_entries(struct entry *e, char *names)
 {
-	for (size_t i = 0; i < n; i++)
-		free(e[i].name);
+	free(names);
 	free(e);
 }
 
-/* Read dir (path), keeping names that start with name_prefix. A missing
- * directory is an empty one: listings race with deletes. */
-static bool read_entries(struct file_store *fs, const char *path, const char *name_prefix, struct entry **out,
-                         size_t *count, struct pgr_error *err)
+/* Is the key dirkey+name (+'/' for a directory) entirely at or before
+ * `after`, so that neither it nor anything inside it belongs on this page? */
+static bool before_after(const char *dirkey, size_t dlen, const char *name, bool dir, const char *after)
 {
+	if (!after)
+		return false;
+	int c = strncmp(after, dirkey, dlen);
+	if (c != 0)
+		return c > 0;
+	const char *a = after + dlen;
+	size_t nlen = strlen(name);
+	c = strncmp(a, name, nlen);
+	if (c != 0)
+		return c > 0;
+	a += nlen;
+	if (!dir)
+		return true; /* after == key or after extends it: key <= after */
+	/* a directory: skip only when after is past "name/" without being inside */
+	return *a > '/';
+}
+
+/* Read dir (path), keeping names that start with name_prefix and could
+ * still come after `after`; dirkey is the directory's key prefix. A missing
+ * directory is an empty one: listings race with deletes. Most entries are
+ * classified by d_type alone, so a page costs one stat per listed key. */
+static bool read_entries(struct file_store *fs, const char *path, const char *dirkey, const char *after,
+                         const char *name_prefix, struct entry **out, size_t *count, char **names,
+                         struct pgr_error *err)
+{
+	size_t dlen = strlen(dirkey);
 	*out = NULL;
 	*count = 0;
+	*names = NULL;
 	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -437,8 +463,9 @@ static bool read_entries(struct file_store *fs, const char *path, const char *na
 		close(dfd);
 		return pgr_error_errno(err, e, "cannot list store directory \"%s\"", path);
 	}
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, ncap = 0, nlen = 0;
 	struct entry *v = NULL;
+	char *nbuf = NULL; /* all names, NUL-separated: one allocation, not one per entry */
 	size_t plen = name_prefix ? strlen(name_prefix) : 0;
 	struct dirent *de;
 	errno = 0;
@@ -449,39 +476,84 @@ static bool read_entries(struct file_store *fs, const char *path, const char *na
 		if (plen && strncmp(name, name_prefix, plen) != 0)
 			continue;
 		struct stat sb;
-		if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-			continue; /* vanished meanwhile */
-		bool dir = S_ISDIR(sb.st_mode);
-		if (S_ISLNK(sb.st_mode)) {
-			/* Follow links to files; never to directories (no loops). */
-			if (fstatat(dfd, name, &sb, 0) < 0 || !S_ISREG(sb.st_mode))
+		bool dir, have_stat = false;
+		if (de->d_type == DT_DIR || de->d_type == DT_REG) {
+			dir = de->d_type == DT_DIR;
+		} else {
+			if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+				continue; /* vanished meanwhile */
+			dir = S_ISDIR(sb.st_mode);
+			if (S_ISLNK(sb.st_mode)) {
+				/* Follow links to files; never to directories (no loops). */
+				if (fstatat(dfd, name, &sb, 0) < 0 || !S_ISREG(sb.st_mode))
+					continue;
+			} else if (!dir && !S_ISREG(sb.st_mode)) {
 				continue;
-		} else if (!dir && !S_ISREG(sb.st_mode)) {
-			continue;
+			}
+			have_stat = !dir;
 		}
+		if (before_after(dirkey, dlen, name, dir, after))
+			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
 			v = xrealloc(v, cap * sizeof *v);
 		}
-		v[n].name = xstrdup(name);
-		v[n].len = strlen(name);
+		size_t len = strlen(name);
+		if (nlen + len + 1 > ncap) {
+			ncap = (nlen + len + 1) * 2 + 4096;
+			nbuf = xrealloc(nbuf, ncap);
+		}
+		memcpy(nbuf + nlen, name, len + 1);
+		v[n].off = nlen;
+		v[n].len = len;
+		nlen += len + 1;
 		v[n].dir = dir;
-		v[n].size = dir ? 0 : (uint64_t)sb.st_size;
-		v[n].mtime = sb.st_mtime;
+		v[n].have_stat = have_stat;
+		v[n].size = have_stat ? (uint64_t)sb.st_size : 0;
+		v[n].mtime = have_stat ? sb.st_mtime : 0;
 		n++;
 		errno = 0;
 	}
 	int e = errno;
 	closedir(d);
 	if (e) {
-		free_entries(v, n);
+		free_entries(v, nbuf);
 		return pgr_error_errno(err, e, "cannot list store directory \"%s\"", path);
 	}
-	if (n > 1)
-		qsort(v, n, sizeof *v, entry_cmp);
+	for (size_t i = 0; i < n; i++)
+		v[i].name = nbuf + v[i].off;
+	*names = nbuf;
 	*out = v;
 	*count = n;
 	return true;
+}
+
+static void swap_entries(struct entry *a, struct entry *b)
+{
+	struct entry t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Rearrange v[0..n) so that its k smallest entries come first, in any order
+ * (quickselect): a page needs only the first few of a large directory. */
+static void select_smallest(struct entry *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n;
+	while (hi - lo > 1) {
+		swap_entries(&v[lo + (hi - lo) / 2], &v[hi - 1]);
+		size_t store = lo;
+		for (size_t i = lo; i + 1 < hi; i++)
+			if (entry_cmp(&v[i], &v[hi - 1]) < 0)
+				swap_entries(&v[i], &v[store++]);
+		swap_entries(&v[store], &v[hi - 1]);
+		if (k == store || k == store + 1)
+			return;
+		if (k < store)
+			hi = store;
+		else
+			lo = store + 1;
+	}
 }
 
 /* Walk the directory whose key prefix is w->key (ending in '/' or empty). */
@@ -489,35 +561,51 @@ static bool walk_dir(struct walk *w, const char *path, const char *name_prefix, 
 {
 	struct entry *v;
 	size_t n;
-	if (!read_entries(fs_of(w->st), path, name_prefix, &v, &n, err))
+	char *names;
+	if (!read_entries(fs_of(w->st), path, w->key.buf, w->after, name_prefix, &v, &n, &names, err))
 		return false;
+	/* Sort only what this page can use; the rest is sorted if the first
+	 * part runs out (directories that turn out empty). */
+	size_t need = w->page_size - w->taken + 1, sorted = n;
+	if (n > 2 * need + 64) {
+		select_smallest(v, n, need);
+		sorted = need;
+	}
+	if (sorted > 1)
+		qsort(v, sorted, sizeof *v, entry_cmp);
 	bool ok = true;
 	for (size_t i = 0; i < n && ok && !w->more; i++) {
+		if (i == sorted) {
+			qsort(v + sorted, n - sorted, sizeof *v, entry_cmp);
+			sorted = n;
+		}
 		size_t saved;
 		key_push(w, v[i].name, v[i].dir, &saved);
 		const char *k = w->key.buf;
 		if (v[i].dir) {
-			/* Keys inside all start with k: skip the subtree when `after`
-			 * is past it without being inside it. */
-			bool skip = false;
-			if (w->after && strncmp(w->after, k, w->key.len) != 0 && strcmp(w->after, k) > 0)
-				skip = true;
-			if (!skip) {
-				char *sub = xasprintf("%s/%s", path, v[i].name);
-				ok = walk_dir(w, sub, NULL, err);
-				free(sub);
+			char *sub = xasprintf("%s/%s", path, v[i].name);
+			ok = walk_dir(w, sub, NULL, err);
+			free(sub);
+		} else if (w->taken == w->page_size) {
+			w->more = true;
+		} else {
+			struct stat sb;
+			bool present = true;
+			if (!v[i].have_stat) {
+				char *full = xasprintf("%s/%s", path, v[i].name);
+				present = stat(full, &sb) == 0 && S_ISREG(sb.st_mode); /* else deleted meanwhile */
+				free(full);
+				v[i].size = present ? (uint64_t)sb.st_size : 0;
+				v[i].mtime = present ? sb.st_mtime : 0;
 			}
-		} else if (!w->after || strcmp(k, w->after) > 0) {
-			if (w->taken == w->page_size)
-				w->more = true;
-			else {
+			if (present) {
 				pgr_object_list_add(w->out, k, v[i].size, v[i].mtime);
 				w->taken++;
 			}
 		}
 		key_pop(w, saved);
 	}
-	free_entries(v, n);
+	free_entries(v, names);
 	return ok;
 }
 

@@ -538,6 +538,81 @@ static void test_paging(void **state)
 	free(want);
 }
 
+/* Big flat directories: more keys than one page of the all-keys wrapper,
+ * and empty directories sorting before every file (a page that finds
+ * nothing in the first entries it sorted must go on to the rest). */
+static void test_paging_large(void **state)
+{
+	struct fixture *f = *state;
+	struct pgr_error err = {0};
+	enum { NFILES = 10050, NEMPTY = 1500 };
+	char *dir = xasprintf("%s/wal-archive", f->root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	for (int i = 0; i < NFILES; i++) {
+		char *p = xasprintf("%s/%024X", dir, 0x10000 + i);
+		write_str(p, "");
+		free(p);
+	}
+	char *holes = xasprintf("%s/holes", f->root);
+	assert_int_equal(mkdir(holes, 0755), 0);
+	for (int i = 0; i < NEMPTY; i++) {
+		char *p = xasprintf("%s/a%05d", holes, i);
+		assert_int_equal(mkdir(p, 0755), 0);
+		free(p);
+		p = xasprintf("%s/b%05d", holes, i);
+		write_str(p, "x");
+		free(p);
+	}
+
+	struct pgr_object_list l = {0};
+	assert_true(pgr_store_list(f->st, "wal-archive/", &l, &err));
+	assert_int_equal(l.n, NFILES);
+	for (size_t i = 0; i < l.n; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "wal-archive/%024X", 0x10000 + (unsigned)i);
+		assert_string_equal(l.items[i].key, want);
+	}
+	pgr_object_list_free(&l);
+
+	/* Small pages over the same directory pick the first keys of many. */
+	bool more = true;
+	char *after = NULL;
+	int pages = 0;
+	while (more) {
+		assert_true(pgr_store_list_page(f->st, "wal-archive/", after, 1000, &l, &more, &err));
+		free(after);
+		after = l.n ? xstrdup(l.items[l.n - 1].key) : NULL;
+		pages++;
+	}
+	assert_int_equal(pages, 11);
+	assert_int_equal(l.n, NFILES);
+	for (size_t i = 0; i < l.n; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "wal-archive/%024X", 0x10000 + (unsigned)i);
+		assert_string_equal(l.items[i].key, want);
+	}
+	pgr_object_list_free(&l);
+
+	more = true;
+	free(after);
+	after = NULL;
+	while (more) {
+		assert_true(pgr_store_list_page(f->st, "holes/", after, 1000, &l, &more, &err));
+		free(after);
+		after = l.n ? xstrdup(l.items[l.n - 1].key) : NULL;
+	}
+	free(after);
+	assert_int_equal(l.n, NEMPTY);
+	for (size_t i = 0; i < l.n; i++) {
+		char want[64];
+		snprintf(want, sizeof want, "holes/b%05zu", i);
+		assert_string_equal(l.items[i].key, want);
+	}
+	pgr_object_list_free(&l);
+	free(holes);
+	free(dir);
+}
+
 static void test_prefix(void **state)
 {
 	struct fixture *f = *state;
@@ -860,6 +935,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_ownership, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_paging_large, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_hidden_never_listed, setup, teardown),
 	        cmocka_unit_test(test_file_kinds),
