@@ -375,6 +375,8 @@ static int entry_cmp(const void *a, const void *b)
 	}
 }
 
+/* One page's walk: the key of the directory being read grows and shrinks
+ * as the walk descends and returns. */
 struct walk {
 	struct pgr_store *st;
 	const char *after;
@@ -382,7 +384,7 @@ struct walk {
 	size_t taken;
 	struct pgr_object_list *out;
 	bool more;
-	struct strbuf_key {
+	struct {
 		char *buf;
 		size_t len, cap;
 	} key;
@@ -799,12 +801,22 @@ static bool put_by_rename(struct file_store *fs, const char *src, const char *fi
 	close(fd);
 	if (!ok)
 		return false;
-	if (rename(src, final) < 0) {
-		if (errno == EXDEV) {
-			*fallback = true;
-			return false;
-		}
-		return pgr_error_errno(err, errno, "cannot move \"%s\" to \"%s\"", src, final);
+	int e = rename(src, final) < 0 ? errno : 0;
+	if (e == ENOENT) {
+		/* A delete may have pruned the directory just after we made it. */
+		char *dir = dir_of(final);
+		if (!pgr_is_dir(dir) && make_dirs(fs, dir, NULL))
+			e = rename(src, final) < 0 ? errno : 0;
+		free(dir);
+	}
+	if (e == EXDEV) {
+		*fallback = true;
+		return false;
+	}
+	if (e) {
+		pgr_error_errno(err, e, "cannot move \"%s\" to \"%s\"", src, final);
+		store_hint(fs, err, e);
+		return false;
 	}
 	struct stat sb;
 	if (stat(final, &sb) < 0)
@@ -866,6 +878,9 @@ static bool file_put(struct pgr_store *st, const char *key, const char *local_pa
 	int out = -1;
 	if (ok) {
 		out = open_temp(fs, dir, base_of(final), &tmp, err);
+		/* A delete may have pruned the directory just after we made it. */
+		if (out < 0 && !pgr_is_dir(dir) && make_dirs(fs, dir, err))
+			out = open_temp(fs, dir, base_of(final), &tmp, err);
 		ok = out >= 0;
 	}
 	if (ok)
@@ -904,8 +919,8 @@ static bool file_put(struct pgr_store *st, const char *key, const char *local_pa
 		ok = pgr_fsync_path(dir, err);
 	if (!ok && tmp)
 		unlink(tmp);
-	if (ok && consume && unlink(local_path) < 0 && errno != ENOENT)
-		pgr_error_clear(err); /* stored safely; a leftover source is only clutter */
+	if (ok && consume)
+		unlink(local_path); /* consumed either way: the caller cannot tell a move from a copy */
 	free(tmp);
 	free(dir);
 	free(final);
