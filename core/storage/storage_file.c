@@ -687,6 +687,8 @@ static int open_object(struct pgr_store *st, const char *key, struct stat *sb, s
 
 static bool file_stat(struct pgr_store *st, const char *key, struct pgr_object *out, struct pgr_error *err)
 {
+	if (out)
+		out->key = NULL; /* the caller has the key; nothing to free, on any path */
 	if (!check_key(st, key, err))
 		return false;
 	char *path = key_path(fs_of(st), key);
@@ -704,7 +706,6 @@ static bool file_stat(struct pgr_store *st, const char *key, struct pgr_object *
 	if (!S_ISREG(sb.st_mode))
 		return not_found(st, key, err);
 	if (out) {
-		out->key = NULL; /* the caller has the key; nothing to free */
 		out->size = (uint64_t)sb.st_size;
 		out->mtime = sb.st_mtime;
 	}
