@@ -471,6 +471,69 @@ static bool data_usable(const struct sandbox *s)
 
 /* A fresh cluster. The store goes too: it belonged to the old cluster, and
  * the new one's WAL would collide with the old segment names. */
+/* Processes still working in a half-built data directory: an interrupted
+ * initdb (it runs in its own process group, so Ctrl-C on `up` spares it) and
+ * its bootstrap backends, which chdir into the directory. */
+static int strays(const char *data, const char *bindir, pid_t *pids, int max)
+{
+	char real[PATH_MAX], bin[PATH_MAX];
+	if (!realpath(data, real) || !realpath(bindir, bin))
+		return 0;
+	size_t binlen = strlen(bin);
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && n < max) {
+		char *end = NULL;
+		long pid = strtol(de->d_name, &end, 10);
+		if (pid <= 1 || *end || pid == (long)getpid())
+			continue;
+		char link[64], cwd[PATH_MAX], exe[PATH_MAX];
+		/* Only PostgreSQL's own programs: never a shell that happens to sit there. */
+		snprintf(link, sizeof link, "/proc/%ld/exe", pid);
+		ssize_t len = readlink(link, exe, sizeof exe - 1);
+		if (len <= 0)
+			continue;
+		exe[len] = '\0';
+		if (strncmp(exe, bin, binlen) != 0 || exe[binlen] != '/')
+			continue;
+		snprintf(link, sizeof link, "/proc/%ld/cwd", pid);
+		len = readlink(link, cwd, sizeof cwd - 1);
+		bool hit = false;
+		if (len > 0) {
+			cwd[len] = '\0';
+			hit = !strcmp(cwd, real);
+		}
+		snprintf(link, sizeof link, "/proc/%ld/cmdline", pid);
+		char *args = NULL;
+		size_t alen = 0;
+		if (!hit && read_quiet(link, &args, &alen)) {
+			for (size_t off = 0; off < alen && !hit; off += strlen(args + off) + 1)
+				hit = !strcmp(args + off, data) || !strcmp(args + off, real);
+		}
+		free(args);
+		if (hit)
+			pids[n++] = (pid_t)pid;
+	}
+	closedir(d);
+	return n;
+}
+
+static void stop_strays(const struct sandbox *s)
+{
+	pid_t pids[64];
+	for (int round = 0; round < 100; round++) {
+		int n = strays(s->data, s->pg_bindir, pids, 64);
+		if (n == 0)
+			return;
+		for (int i = 0; i < n; i++)
+			kill(pids[i], round < 20 ? SIGTERM : SIGKILL);
+		usleep(100000);
+	}
+}
+
 static bool build_cluster(const struct sandbox *s, const struct pgr_sandbox_opts *o, struct pgr_error *err)
 {
 	unlink(s->marker);
@@ -480,8 +543,10 @@ static bool build_cluster(const struct sandbox *s, const struct pgr_sandbox_opts
 		for (int i = 0; i < 100 && live_postmaster(s) > 0; i++)
 			usleep(100000);
 	}
-	if (pgr_path_exists(s->data))
+	if (pgr_path_exists(s->data)) {
 		say(o, "the data directory %s is incomplete (an interrupted run?): rebuilding it", s->data);
+		stop_strays(s);
+	}
 	if (!pgr_rm_rf(s->data, err) || !pgr_rm_rf(s->store_dir, err))
 		return false;
 	if (!make_dir(s, s->data, 0700, true, err) || !make_dir(s, s->store_dir, 0750, true, err))
@@ -982,7 +1047,7 @@ bool pgr_sandbox_up(const struct pgr_sandbox_opts *o_in, struct pgr_error *err)
 	struct pgr_sandbox_opts o = *o_in;
 	if (o.users <= 0)
 		o.users = 5000;
-	if (o.clips < 0)
+	if (o.clips <= 0)
 		o.clips = 40000;
 	if (o.replicas < 0)
 		o.replicas = 3;
