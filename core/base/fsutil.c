@@ -150,7 +150,7 @@ bool pgr_read_file(const char *path, char **data, size_t *len, struct pgr_error 
 	if (fd < 0) {
 		int e = errno;
 		pgr_error_errno(err, e, "cannot open \"%s\"", path);
-		if (e == ENOENT)
+		if (e == ENOENT && err)
 			err->kind = PGR_ERR_NOTFOUND;
 		return false;
 	}
