@@ -52,12 +52,13 @@ print(d["overall"], d["database"]["reachable"], d["archiver"]["failed_count"], d
 is "$parsed" "OK True 0 True 1 True" "the JSON document carries overall, database, archiver, window and backups"
 
 # Break archiving the way it breaks in production: the command fails.
-pgt_psql db postgres "ALTER SYSTEM SET archive_command = '/bin/false'; SELECT pg_reload_conf()" >/dev/null
-sleep 0.5
-switch_and_wait
-for _ in $(seq 1 50); do
+pgt_psql db postgres "ALTER SYSTEM SET archive_command = '/bin/false'" && pgt_psql db postgres "SELECT pg_reload_conf()" >/dev/null
+# The archiver may take the new setting only after archiving what is already
+# waiting: keep switching segments until a failure is recorded.
+for _ in $(seq 1 60); do
+	switch_and_wait
 	[ "$(pgt_psql db postgres "SELECT failed_count FROM pg_stat_archiver")" -gt 0 ] && break
-	sleep 0.2
+	sleep 0.5
 done
 run_cmd r "$PGRESCUE" --config "$cfg" status
 is "$r_rc" 2 "a failing archive_command makes status critical (exit 2)"
@@ -65,7 +66,7 @@ like "$r_out" "FAIL +wal.archiving +archiving is failing: segment [0-9A-F]{24}" 
 like "$r_out" "WALArchivingFailed" "the rule that fired is shown"
 
 # Fix it: archiving resumes and status returns to OK.
-pgt_psql db postgres "ALTER SYSTEM RESET archive_command; SELECT pg_reload_conf()" >/dev/null
+pgt_psql db postgres "ALTER SYSTEM RESET archive_command" && pgt_psql db postgres "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
 ok_again=1
 for _ in $(seq 1 60); do
