@@ -1,0 +1,3 @@
+/* PLACEHOLDER */
+#include "config.h"
+typedef int pgr_placeholder_prom;

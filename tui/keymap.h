@@ -1,0 +1,48 @@
+/* One key table drives dispatch, the help overlay and the footer: key, action,
+ * label, help text, dangerous flag, and the screens where it applies. In the
+ * read-only monitor a dangerous action does not exist: help shows it greyed,
+ * the key answers "read-only monitor". */
+#ifndef PGR_KEYMAP_H
+#define PGR_KEYMAP_H
+
+#include <stdbool.h>
+
+enum pgr_action {
+	PGR_ACT_NONE = 0,
+	PGR_ACT_QUIT,
+	PGR_ACT_HELP,
+	PGR_ACT_CLOSE, /* Esc: close overlay / back */
+	PGR_ACT_UP,
+	PGR_ACT_DOWN,
+	PGR_ACT_NEXT_PANEL,
+	PGR_ACT_PREV_PANEL,
+	PGR_ACT_OPEN, /* Enter: panel detail */
+	PGR_ACT_REFRESH,
+	PGR_ACT_FASTER, /* + */
+	PGR_ACT_SLOWER, /* - */
+	PGR_ACT_PAUSE, /* p */
+	PGR_ACT_COMMAND, /* : */
+	PGR_ACT_FILTER, /* / */
+	PGR_ACT_COPY, /* y: copy the selected value (OSC 52) */
+	PGR_ACT_BACKUP, /* dangerous: start a backup */
+	PGR_ACT_RESTORE, /* dangerous: the restore wizard */
+	PGR_ACT_PITR, /* dangerous: the PITR wizard */
+	PGR_N_ACTIONS
+};
+
+struct pgr_key {
+	int key; /* curses key code or character */
+	const char *keyname; /* as shown: "q", "F1", "Enter", "Esc" */
+	enum pgr_action action;
+	const char *label; /* footer label, short: "Quit" */
+	const char *help; /* help overlay text */
+	bool dangerous;
+	bool in_footer;
+};
+
+/* The table, terminated by an entry with action PGR_ACT_NONE. */
+extern const struct pgr_key pgr_keymap[];
+/* The entry for a key, NULL if unbound. */
+const struct pgr_key *pgr_keymap_find(int key);
+
+#endif
