@@ -82,9 +82,9 @@ struct pgr_command_info {
 /* The command table, terminated by an entry with name NULL. */
 extern const struct pgr_command_info pgr_commands[];
 
-/* Parse a `:` line (with or without the leading ':'). Unique prefixes are accepted ("th dark").
- * Unknown or ambiguous command, missing or extra argument: false, err->msg names the command
- * and err->hint lists the commands (or the themes, for :theme without a name). */
+/* Parse a `:` line (with or without the leading ':'). Unique prefixes of the harmless commands are accepted ("th
+ * dark"); backup, restore and pitr must be written in full. Unknown or ambiguous command, missing or extra argument:
+ * false, err->msg names the command and err->hint lists the commands (or the themes, for :theme without a name). */
 bool pgr_cmdline_parse(const char *line, struct pgr_command *out, struct pgr_error *err);
 
 #endif
