@@ -250,10 +250,14 @@ static bool get_int(struct rd *r, const cJSON *o, const char *key, const char *p
 	if (!cJSON_IsNumber(v))
 		return bad(r, path, "must be a number, not %s", type_name(v));
 	double d = v->valuedouble;
-	if (!isfinite(d) || floor(d) != d)
-		return bad(r, path, "must be a whole number, got %g", d);
+	if (!isfinite(d))
+		return bad(r, path, "must be a finite number");
 	if (d < min || d > max)
 		return bad(r, path, "is out of range (%.0f)", d);
+	/* In range, so the casts are defined; no libm needed. */
+	bool whole = d >= 0 ? (double)(uint64_t)d == d : (double)(int64_t)d == d;
+	if (!whole)
+		return bad(r, path, "must be a whole number, got %g", d);
 	*out = d;
 	*present = true;
 	return true;
@@ -376,7 +380,7 @@ static bool get_files(struct rd *r, const cJSON *o, struct pgr_manifest *m)
 			return bad(r, path, "must not be empty");
 		}
 		snprintf(path, sizeof path, "files[%d].size", i);
-		if (!get_int(r, f, "size", path, true, 0, 18446744073709551615.0, &size, &have)) {
+		if (!get_int(r, f, "size", path, true, 0, 9007199254740992.0, &size, &have)) {
 			free(name);
 			return false;
 		}
@@ -426,7 +430,7 @@ static bool get_tables(struct rd *r, const cJSON *o, struct pgr_manifest *m)
 			return false;
 		}
 		snprintf(path, sizeof path, "tables[%d].rows", i);
-		if (!get_int(r, t, "rows", path, true, 0, 9223372036854775807.0, &rows, &have)) {
+		if (!get_int(r, t, "rows", path, true, 0, 9007199254740992.0, &rows, &have)) {
 			free(schema);
 			free(table);
 			return false;

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <libgen.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static void fmt_value(double v, char *buf, size_t n)
 		snprintf(buf, n, v > 0 ? "+Inf" : "-Inf");
 		return;
 	}
-	if (floor(v) == v && fabs(v) < 9007199254740992.0) {
+	if (v > -9007199254740992.0 && v < 9007199254740992.0 && (double)(int64_t)v == v) {
 		snprintf(buf, n, "%.0f", v);
 		return;
 	}
