@@ -25,7 +25,7 @@ scale=$(( (size_mb + 14) / 15 ))
 pgt_psql db postgres "CREATE DATABASE clipper_db" >/dev/null
 echo "# loading pgbench scale $scale (about ${size_mb} MB)..."
 "$PG_BINDIR/pgbench" -i -q -s "$scale" -h "$db_SOCK" -p "$db_PORT" -U postgres clipper_db >/dev/null 2>&1
-pgt_psql db clipper_db "CHECKPOINT; VACUUM ANALYZE" >/dev/null
+pgt_psql db clipper_db "CHECKPOINT" >/dev/null && pgt_psql db clipper_db "VACUUM ANALYZE" >/dev/null
 dbsize=$(pgt_psql db clipper_db "SELECT pg_size_pretty(pg_database_size('clipper_db'))")
 echo "# database size: $dbsize"
 cfg="$PGT_ROOT/config.ini"
