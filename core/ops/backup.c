@@ -507,7 +507,6 @@ static bool dump_into(struct job *j, const char *snapshot, const char *path, str
 	char *tail = read_tail(errf);
 	if (res.exit_code != 0 || res.timed_out) {
 		tool_failed("pg_dump", &res, tail, j->child_timeout, err);
-		pgr_error_prefix(err, "dump of database \"%s\"", j->dbname);
 	} else if (c->write_errno) {
 		pgr_error_errno(err, c->write_errno, "cannot write the dump to \"%s\"", path);
 		pgr_error_hint(err, "Is there enough free space in the store's file system?");
@@ -765,7 +764,7 @@ static bool wait_for_archive(struct job *j, uint32_t start_tli, uint64_t start_l
 	uint64_t last = stop_lsn > 0 ? (stop_lsn - 1) / j->seg_size : 0;
 	if (last < first)
 		last = first;
-	double deadline = pgr_monotonic() + j->archive_wait;
+	double started = pgr_monotonic(), deadline = started + j->archive_wait;
 	bool switched = false;
 	uint64_t next = first;
 	char seg[32];
@@ -790,8 +789,8 @@ static bool wait_for_archive(struct job *j, uint32_t start_tli, uint64_t start_l
 			return true;
 		if (pgr_monotonic() >= deadline)
 			break;
-		if (!switched && !j->in_recovery && pgr_monotonic() + j->archive_wait - 5 > deadline) {
-			/* Nothing is written: push the current segment out ourselves. */
+		if (!switched && !j->in_recovery && pgr_monotonic() - started > 5) {
+			/* Still missing after a while: maybe nothing is being written. Push the segment out. */
 			struct pgr_error e2 = {0};
 			if (!pgr_pg_exec(j->conn, "SELECT pg_switch_wal()", NULL, &e2))
 				pgr_debug("pg_switch_wal() failed: %s", e2.msg);
@@ -998,9 +997,12 @@ static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	uint64_t fresh_lsn = 0;
 	if (!j->have_counts) {
 		char *q = xasprintf("SELECT %s::text", lsn_function(j));
+		char *sto = xasprintf("SET LOCAL statement_timeout = '%ds'", j->child_timeout);
 		char *lsntext = NULL;
 		counted = pgr_pg_exec(j->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, &cerr) &&
-		        pgr_pg_value(j->conn, q, &lsntext, &cerr) && count_rows(j, &fresh, &cerr);
+		        pgr_pg_exec(j->conn, sto, NULL, &cerr) && pgr_pg_value(j->conn, q, &lsntext, &cerr) &&
+		        count_rows(j, &fresh, &cerr);
+		free(sto);
 		free(q);
 		if (lsntext)
 			pgr_lsn_parse(lsntext, &fresh_lsn);
@@ -1349,7 +1351,7 @@ bool pgr_backup_run(const struct pgr_env *env, const struct pgr_backup_opts *opt
 	if (opts->dump) {
 		dump_ok = run_dump(j, res, &dump_err);
 		if (!dump_ok)
-			pgr_error_prefix(&dump_err, "dump");
+			pgr_error_prefix(&dump_err, "dump of database \"%s\"", j->dbname);
 	}
 	if (opts->base && interrupted(err)) {
 		base_ok = false;
