@@ -101,13 +101,38 @@ static int nearest_in(struct pgr_rgb c, int from, int to)
 	return best;
 }
 
+/* The ANSI 16 are too coarse for distance: light green is nearer to grey than to green. Keep the
+ * hue (six of them), which is what a state colour means; brightness picks normal or bright; colours
+ * with little chroma go to the four greys by lightness. */
+static int nearest_ansi(struct pgr_rgb c)
+{
+	int mx = c.r > c.g ? (c.r > c.b ? c.r : c.b) : (c.g > c.b ? c.g : c.b);
+	int mn = c.r < c.g ? (c.r < c.b ? c.r : c.b) : (c.g < c.b ? c.g : c.b);
+	int chroma = mx - mn;
+	if (chroma < 48) {
+		int l = (mx + mn) / 2;
+		return l < 64 ? 0 : l < 178 ? 8 : l < 242 ? 7 : 15;
+	}
+	int h; /* hue in degrees */
+	if (mx == c.r)
+		h = (60 * (c.g - c.b) / chroma + 360) % 360;
+	else if (mx == c.g)
+		h = 60 * (c.b - c.r) / chroma + 120;
+	else
+		h = 60 * (c.r - c.g) / chroma + 240;
+	/* ANSI order: 1 red, 3 yellow, 2 green, 6 cyan, 4 blue, 5 magenta; sextants centred on them. */
+	static const int by_sextant[6] = {1, 3, 2, 6, 4, 5};
+	int idx = by_sextant[((h + 30) % 360) / 60];
+	return mx >= 245 ? idx + 8 : idx;
+}
+
 int pgr_theme_nearest(struct pgr_rgb c, enum pgr_colour_depth depth)
 {
 	if (!c.set)
 		return -1;
 	switch (depth) {
 	case PGR_DEPTH_MONO: return -1;
-	case PGR_DEPTH_16: return nearest_in(c, 0, 15);
+	case PGR_DEPTH_16: return nearest_ansi(c);
 	/* 256: the cube and the grey ramp only. Indexes 0-15 are the user's own palette, so a
 	 * colour picked there would look different on every terminal. */
 	case PGR_DEPTH_256: return nearest_in(c, 16, 255);
@@ -183,7 +208,7 @@ static bool parse_colour(const char *s, struct pgr_rgb *out)
 		return true;
 	}
 	if (strncmp(s, "color", 5) == 0 || strncmp(s, "colour", 6) == 0) {
-		const char *d = s + (s[5] == 'u' ? 6 : 5);
+		const char *d = s + (strncmp(s, "colour", 6) == 0 ? 6 : 5);
 		if (!*d || strlen(d) > 3)
 			return false;
 		for (const char *p = d; *p; p++)
@@ -450,8 +475,14 @@ bool pgr_theme_load(const char *name, struct pgr_theme *t, struct pgr_error *err
 	if (!name || !*name)
 		name = "default";
 	/* A path (it has a slash): that file. */
-	if (strchr(name, '/'))
-		return load_file(name, theme_basename(name), t, err);
+	if (strchr(name, '/')) {
+		char base[64];
+		snprintf(base, sizeof(base), "%s", theme_basename(name));
+		size_t n = strlen(base);
+		if (n > 6 && strcmp(base + n - 6, ".theme") == 0)
+			base[n - 6] = '\0';
+		return load_file(name, base, t, err);
+	}
 	if (!valid_theme_name(name)) {
 		pgr_theme_default(t);
 		pgr_error_set(err, PGR_ERR_USAGE, "bad theme name \"%.64s\"", name);
@@ -616,9 +647,10 @@ void pgr_theme_apply(const struct pgr_theme *t, enum pgr_colour_depth depth)
 				c[k] = k == 0 ? def_fg : def_bg;
 			else if (redefine)
 				c[k] = palette_slot(&pal, *rgb[k]);
-			else if (only8)
-				c[k] = nearest_in(*rgb[k], 0, 7);
-			else
+			else if (only8) {
+				int i = nearest_ansi(*rgb[k]);
+				c[k] = i == 8 ? 7 : i & 7; /* dark grey would vanish on black */
+			} else
 				c[k] = pgr_theme_nearest(*rgb[k], direct ? PGR_DEPTH_TRUE : depth);
 		}
 		int pair = r + 1;
