@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "keymap.h"
 #include "ops/backup.h"
 #include "ops/sandbox.h"
 #include "ops/status.h"
@@ -20,6 +21,7 @@
 #include "platform/platform.h"
 #include "settings.h"
 #include "storage/storage.h"
+#include "ui.h"
 
 /* Exit codes. status has its own: 0 ok, 1 warning, 2 critical, 3 unknown. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -30,6 +32,9 @@ struct globals {
 	const char *store_url; /* --store: overrides (or replaces) the environment's store */
 	const char *dsn; /* --dsn */
 	bool json;
+	const char *theme; /* --theme */
+	bool no_color; /* --no-color */
+	int interval_ms; /* --interval SECONDS; 0: the default */
 };
 
 static void usage(FILE *out)
@@ -39,7 +44,8 @@ static void usage(FILE *out)
 	      "Usage: pgrescue [--config FILE] [--env NAME] [COMMAND [ARGS]]\n"
 	      "\n"
 	      "Commands:\n"
-	      "  (none)                 the console; until the dashboard lands, `status`\n"
+	      "  (none)                 the console (dashboard) on a terminal; `status` otherwise\n"
+	      "  monitor                the console as a read-only status monitor (wallboards)\n"
 	      "  status [--json]        one-shot health; exit 0 ok, 1 warning, 2 critical, 3 unknown\n"
 	      "  backup [--no-dump] [--no-base] [--no-retention]\n"
 	      "                         logical dump + physical base backup, manifests, retention, metrics\n"
@@ -53,6 +59,11 @@ static void usage(FILE *out)
 	      "  --env NAME             the [env NAME] section to use\n"
 	      "  --store URL            backup store URL, overriding the environment's (file:///...)\n"
 	      "  --dsn CONNINFO         database connection, overriding the environment's\n"
+	      "  --theme NAME           console theme: default, light, mono, high-contrast,\n"
+	      "                         deuteranopia, tritanopia, or one in $XDG_CONFIG_HOME/pgrescue/themes\n"
+	      "  --no-color             no colour in the console (as NO_COLOR=1)\n"
+	      "  --interval SECONDS     console refresh interval (default 2; + and - change it)\n"
+	      "  --help-keys            the console's keys, one per line (key, label, help, dangerous)\n"
 	      "  -v, --verbose          more diagnostics on stderr (repeat for debug)\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n",
@@ -274,20 +285,63 @@ static int cmd_sandbox(const struct globals *g, int argc, char **argv)
 	return code;
 }
 
+/* The key table as plain text, for scripts, screen readers and tests. */
+static void print_keys(void)
+{
+	for (const struct pgr_key *k = pgr_keymap; k->action != PGR_ACT_NONE; k++)
+		printf("%s\t%s\t%s\t%s\n", k->keyname, k->label, k->help, k->dangerous ? "dangerous" : "-");
+}
+
+static bool parse_interval(const char *s, int *ms)
+{
+	char *end = NULL;
+	double v = strtod(s, &end);
+	if (!end || end == s || *end || !(v >= 0.5 && v <= 3600))
+		return false;
+	*ms = (int)(v * 1000.0 + 0.5);
+	return true;
+}
+
+/* The console: the dashboard, or (monitor) the read-only status monitor. */
+static int cmd_console(const struct globals *g, bool monitor, int argc, char **argv)
+{
+	if (argc > 1)
+		return usage_error("unknown argument \"%s\" for %s", argv[1], argv[0]);
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return usage_error("the console needs a terminal on stdin and stdout; for plain text use `pgrescue "
+		                   "status` (or `status --json`)");
+	struct pgr_config cfg = {0};
+	struct pgr_env env;
+	const struct pgr_env *e;
+	struct pgr_error err = {0};
+	if (!load_env(g, &cfg, &env, &e, true, &err)) {
+		pgr_config_free(&cfg);
+		return fail_with(&err, EXIT_USAGE);
+	}
+	struct pgr_tui_opts o = {0};
+	o.monitor = monitor || e->readonly;
+	o.theme = g->theme;
+	o.no_color = g->no_color;
+	o.interval_ms = g->interval_ms > 0 ? g->interval_ms : 2000;
+	o.config_path = g->config_path;
+	int code = pgr_tui_run(e, &o);
+	pgr_env_free(&env);
+	pgr_config_free(&cfg);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct globals g = {0};
 	int verbose = 0;
 	static const struct option longopts[] = {
-	        {"config", required_argument, NULL, 'c'},
-	        {"env", required_argument, NULL, 'e'},
-	        {"store", required_argument, NULL, 's'},
-	        {"dsn", required_argument, NULL, 'd'},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, 'V'},
-	        {"json", no_argument, NULL, 'j'},
-	        {NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'}, {"env", required_argument, NULL, 'e'},
+	        {"store", required_argument, NULL, 's'},  {"dsn", required_argument, NULL, 'd'},
+	        {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},      {"json", no_argument, NULL, 'j'},
+	        {"theme", required_argument, NULL, 't'},  {"no-color", no_argument, NULL, 'n'},
+	        {"no-colour", no_argument, NULL, 'n'},    {"interval", required_argument, NULL, 'i'},
+	        {"help-keys", no_argument, NULL, 'k'},    {NULL, 0, NULL, 0},
 	};
 	int c;
 	/* '+': stop at the first non-option, which is the command. */
@@ -298,6 +352,13 @@ int main(int argc, char **argv)
 		case 's': g.store_url = optarg; break;
 		case 'd': g.dsn = optarg; break;
 		case 'j': g.json = true; break;
+		case 't': g.theme = optarg; break;
+		case 'n': g.no_color = true; break;
+		case 'i':
+			if (!parse_interval(optarg, &g.interval_ms))
+				return usage_error("--interval takes seconds between 0.5 and 3600, not \"%s\"", optarg);
+			break;
+		case 'k': print_keys(); return EXIT_OK;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': printf("pgrescue %s\n", PACKAGE_VERSION); return EXIT_OK;
@@ -310,6 +371,10 @@ int main(int argc, char **argv)
 	int n = argc - optind;
 	char **args = argv + optind;
 	if (n == 0) {
+		if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+			char *none[] = {(char *)"console", NULL};
+			return cmd_console(&g, false, 1, none);
+		}
 		char *none[] = {(char *)"status", NULL};
 		return cmd_status(&g, 1, none);
 	}
@@ -324,6 +389,10 @@ int main(int argc, char **argv)
 		return cmd_wal(&g, n, args, false);
 	if (!strcmp(cmd, "sandbox"))
 		return cmd_sandbox(&g, n, args);
+	if (!strcmp(cmd, "monitor"))
+		return cmd_console(&g, true, n, args);
+	if (!strcmp(cmd, "console"))
+		return cmd_console(&g, false, n, args);
 	if (!strcmp(cmd, "help"))
 		return usage(stdout), EXIT_OK;
 	return usage_error("unknown command \"%s\"", cmd);
