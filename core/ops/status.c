@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,8 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "base/xalloc.h"
-#include "source/pg.h"
-#include "storage/storage.h"
+#include "source/collect.h"
+#include "source/prom.h"
 
 #define DB_TIMEOUT_SEC 5
 /* WALArchivingFailed fires on failures within this many seconds (rate over 5m). */
@@ -41,7 +42,9 @@ void pgr_status_init(struct pgr_status *s)
 
 void pgr_status_free(struct pgr_status *s)
 {
-	if (s->have_catalog) {
+	if (s->snap) {
+		pgr_snapshot_release(s->snap); /* the catalog and window were the snapshot's */
+	} else if (s->have_catalog) {
 		pgr_window_free(&s->window);
 		pgr_catalog_free(&s->catalog);
 	}
@@ -57,102 +60,61 @@ static void copy_str(char *dst, size_t n, const char *src)
 	dst[i] = '\0';
 }
 
-static int64_t to_i64(const char *v)
-{
-	return v && *v ? strtoll(v, NULL, 10) : 0;
-}
-
-static void collect_db(const struct pgr_env *env, struct pgr_status *s)
-{
-	struct pgr_error err = {0};
-	PGconn *conn = pgr_pg_connect(env->dsn, NULL, DB_TIMEOUT_SEC, &err);
-	if (!conn) {
-		/* The message names the (redacted) DSN; the detail is libpq's reason. */
-		snprintf(s->db_error, sizeof s->db_error, "%.200s%s%.300s", err.msg, err.detail[0] ? ": " : "",
-		         err.detail);
-		size_t n = strlen(s->db_error);
-		while (n > 0 && (s->db_error[n - 1] == '\n' || s->db_error[n - 1] == ' '))
-			s->db_error[--n] = '\0';
-		return;
-	}
-	s->db_reachable = true;
-	PGresult *r = NULL;
-	pgr_pg_exec(conn, "SET statement_timeout = '5s'", NULL, &err);
-	if (pgr_pg_exec(conn,
-	                "SELECT current_setting('server_version'), current_setting('TimeZone'), pg_is_in_recovery(), "
-	                "current_setting('archive_mode')",
-	                &r, &err) &&
-	    PQntuples(r) == 1) {
-		copy_str(s->server_version, sizeof s->server_version, PQgetvalue(r, 0, 0));
-		copy_str(s->db_timezone, sizeof s->db_timezone, PQgetvalue(r, 0, 1));
-		s->in_recovery = PQgetvalue(r, 0, 2)[0] == 't';
-		copy_str(s->arch.archive_mode, sizeof s->arch.archive_mode, PQgetvalue(r, 0, 3));
-	}
-	PQclear(r);
-	r = NULL;
-	if (pgr_pg_exec(conn,
-	                "SELECT archived_count, last_archived_wal, extract(epoch FROM last_archived_time)::bigint, "
-	                "failed_count, last_failed_wal, extract(epoch FROM last_failed_time)::bigint, "
-	                "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END "
-	                "FROM pg_stat_archiver",
-	                &r, &err) &&
-	    PQntuples(r) == 1) {
-		s->arch.known = true;
-		s->arch.archived_count = to_i64(PQgetvalue(r, 0, 0));
-		copy_str(s->arch.last_archived_wal, sizeof s->arch.last_archived_wal, PQgetvalue(r, 0, 1));
-		s->arch.last_archived_time = (time_t)to_i64(PQgetvalue(r, 0, 2));
-		s->arch.failed_count = to_i64(PQgetvalue(r, 0, 3));
-		copy_str(s->arch.last_failed_wal, sizeof s->arch.last_failed_wal, PQgetvalue(r, 0, 4));
-		s->arch.last_failed_time = (time_t)to_i64(PQgetvalue(r, 0, 5));
-		copy_str(s->arch.current_wal, sizeof s->arch.current_wal, PQgetvalue(r, 0, 6));
-	}
-	PQclear(r);
-	r = NULL;
-	/* Segments waiting for archive_command: the honest measure of lag. Needs
-	 * superuser or pg_monitor; without it lag falls back to last_archived_time. */
-	s->arch.pending = -1;
-	if (pgr_pg_exec(conn,
-	                "SELECT count(*), extract(epoch FROM min(modification))::bigint "
-	                "FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'",
-	                &r, &err) &&
-	    PQntuples(r) == 1) {
-		s->arch.pending = to_i64(PQgetvalue(r, 0, 0));
-		s->arch.oldest_pending = (time_t)to_i64(PQgetvalue(r, 0, 1));
-	} else {
-		pgr_debug("cannot list archive_status: %s", err.msg);
-	}
-	PQclear(r);
-	PQfinish(conn);
-}
-
-static void collect_store(const struct pgr_env *env, struct pgr_status *s)
-{
-	struct pgr_error err = {0};
-	if (!env->store || !*env->store) {
-		copy_str(s->store_error, sizeof s->store_error, "no store configured");
-		return;
-	}
-	struct pgr_store *st = pgr_store_open(env->store, &err);
-	if (!st) {
-		copy_str(s->store_error, sizeof s->store_error, err.msg);
-		return;
-	}
-	if (pgr_catalog_build(st, &s->catalog, &err)) {
-		s->store_reachable = true;
-		s->have_catalog = true;
-		pgr_catalog_window(&s->catalog, &s->window);
-	} else {
-		copy_str(s->store_error, sizeof s->store_error, err.msg);
-	}
-	pgr_store_close(st);
-}
-
+/* One refresh of the collector, the same collection the dashboard runs. */
 void pgr_status_collect(const struct pgr_env *env, struct pgr_status *s)
 {
 	s->now = pgr_now();
 	copy_str(s->env_name, sizeof s->env_name, env->name);
-	collect_db(env, s);
-	collect_store(env, s);
+	s->arch.pending = -1;
+	struct pgr_error err = {0};
+	/* status only reads: its session is read-only whatever the environment says. */
+	struct pgr_collector_opts opts = {
+	        .interval_ms = 3600 * 1000, .source_timeout_ms = DB_TIMEOUT_SEC * 1000, .readonly = true};
+	struct pgr_collector *c = pgr_collector_start(env, &opts, &err);
+	if (!c) {
+		copy_str(s->db_error, sizeof s->db_error, err.msg);
+		copy_str(s->store_error, sizeof s->store_error, err.msg);
+		return;
+	}
+	/* Every source has its own timeout; the bound here only guards against a bug. */
+	double until = pgr_monotonic() + DB_TIMEOUT_SEC * 2 + 2;
+	struct pgr_snapshot *snap = NULL;
+	while (!(snap = pgr_collector_snapshot(c))) {
+		int left = (int)((until - pgr_monotonic()) * 1000.0);
+		if (left <= 0)
+			break;
+		struct pollfd p = {.fd = pgr_collector_fd(c), .events = POLLIN};
+		poll(&p, 1, left);
+		pgr_collector_ack(c);
+	}
+	pgr_collector_stop(c);
+	if (!snap) {
+		snprintf(s->db_error, sizeof s->db_error, "no answer from the collector within %d s",
+		         DB_TIMEOUT_SEC * 2 + 2);
+		copy_str(s->store_error, sizeof s->store_error, s->db_error);
+		return;
+	}
+	s->snap = snap;
+	const struct pgr_facts *f = &snap->facts;
+	s->now = f->now;
+	s->db_reachable = f->db.ok;
+	if (f->db.ok) {
+		copy_str(s->server_version, sizeof s->server_version, f->server_version);
+		copy_str(s->db_timezone, sizeof s->db_timezone, f->db_timezone);
+		s->in_recovery = f->in_recovery;
+		s->arch = f->arch;
+	} else {
+		copy_str(s->db_error, sizeof s->db_error, f->db.error[0] ? f->db.error : "no answer");
+	}
+	s->store_reachable = f->store.ok;
+	if (!f->store.ok)
+		copy_str(s->store_error, sizeof s->store_error, f->store.error[0] ? f->store.error : "no answer");
+	if (f->have_catalog && f->store.ok) {
+		/* Borrowed from the snapshot: pgr_status_free releases it instead. */
+		s->have_catalog = true;
+		s->catalog = f->catalog;
+		s->window = f->window;
+	}
 }
 
 static struct pgr_check *add_check(struct pgr_status *s, const char *name, enum pgr_level level)
@@ -350,6 +312,30 @@ void pgr_status_evaluate(const struct pgr_env *env, struct pgr_status *s)
 	s->overall = crit ? PGR_CRIT : unknown ? PGR_UNKNOWN : warn ? PGR_WARN : PGR_OK;
 }
 
+static const char *nz(const char *s)
+{
+	return s ? s : "?";
+}
+
+/* The ten alert verdicts, with Prometheus's view beside them where it answered. */
+static void print_alerts(const struct pgr_status *s, FILE *out)
+{
+	const struct pgr_facts *f = &s->snap->facts;
+	const struct pgr_health *h = &s->snap->health;
+	fprintf(out, "\nalerts (the runbook's rules, evaluated by pgrescue%s):\n",
+	        !f->prom.configured  ? ""
+	                : f->prom.ok ? "; Prometheus's firing alerts beside them"
+	                             : "");
+	for (int i = 0; i < PGR_N_ALERTS; i++) {
+		const struct pgr_verdict *v = &h->v[i];
+		/* The summary already says where Prometheus sees it otherwise. */
+		fprintf(out, "  %-7s %-23s %s\n", nz(pgr_vlevel_name(v->level)),
+		        nz(pgr_alert_name((enum pgr_alert_id)i)), v->summary);
+	}
+	if (f->prom.configured && !f->prom.ok)
+		fprintf(out, "  prometheus unreachable: %s\n", f->prom.error);
+}
+
 void pgr_status_print(const struct pgr_status *s, FILE *out)
 {
 	char now[32];
@@ -368,6 +354,8 @@ void pgr_status_print(const struct pgr_status *s, FILE *out)
 		any = true;
 		fprintf(out, "  %-14s %s\n", s->checks[i].name, s->checks[i].rule);
 	}
+	if (s->snap)
+		print_alerts(s, out);
 }
 
 static void add_time(cJSON *o, const char *key, time_t t)
@@ -379,6 +367,80 @@ static void add_time(cJSON *o, const char *key, time_t t)
 	char buf[32];
 	pgr_time_format_utc(t, buf, sizeof buf);
 	cJSON_AddStringToObject(o, key, buf);
+}
+
+static void add_source(cJSON *parent, const char *name, const struct pgr_source_state *st)
+{
+	cJSON *o = cJSON_AddObjectToObject(parent, name);
+	cJSON_AddBoolToObject(o, "configured", st->configured);
+	cJSON_AddBoolToObject(o, "reachable", st->ok);
+	add_time(o, "read_at", st->read_at);
+	add_time(o, "last_ok", st->last_ok);
+	cJSON_AddNumberToObject(o, "latency_ms", (double)(int64_t)(st->latency_ms * 10) / 10);
+	if (st->error[0])
+		cJSON_AddStringToObject(o, "error", st->error);
+}
+
+static void add_metric(cJSON *parent, const char *name, const struct pgr_num *n)
+{
+	if (!n->known) {
+		cJSON_AddNullToObject(parent, name); /* missing is unknown, never zero */
+		return;
+	}
+	cJSON *o = cJSON_AddObjectToObject(parent, name);
+	cJSON_AddNumberToObject(o, "value", n->value);
+	cJSON_AddStringToObject(o, "source", n->source);
+	add_time(o, "read_at", n->read_at);
+}
+
+/* What only the collector knows: sources, metrics, Prometheus's alerts, verdicts. */
+static void add_collected(cJSON *root, const struct pgr_snapshot *snap)
+{
+	const struct pgr_facts *f = &snap->facts;
+	cJSON *src = cJSON_AddObjectToObject(root, "sources");
+	add_source(src, "database", &f->db);
+	add_source(src, "store", &f->store);
+	add_source(src, "prometheus", &f->prom);
+	add_source(src, "platform", &f->platform);
+
+	cJSON *m = cJSON_AddObjectToObject(root, "metrics");
+	const struct pgr_num *nums[PGR_PM_N] = {
+	        [PGR_PM_BACKUP_SUCCESS] = &f->backup_success,
+	        [PGR_PM_BACKUP_TIMESTAMP] = &f->backup_timestamp,
+	        [PGR_PM_BACKUP_SIZE] = &f->backup_size,
+	        [PGR_PM_RESTORE_SUCCESS] = &f->restore_success,
+	        [PGR_PM_RESTORE_TIMESTAMP] = &f->restore_timestamp,
+	        [PGR_PM_RESTORE_DURATION] = &f->restore_duration,
+	        [PGR_PM_RESTORE_CLIP_COUNT] = &f->restore_clip_count,
+	        [PGR_PM_RESTORE_USER_COUNT] = &f->restore_user_count,
+	        [PGR_PM_STORAGE_USED] = &f->storage_used,
+	        [PGR_PM_STORAGE_TOTAL] = &f->storage_total,
+	};
+	for (int i = 0; i < PGR_PM_N; i++)
+		add_metric(m, pgr_prom_metric_name((enum pgr_prom_metric)i), nums[i]);
+
+	if (f->prom.configured && f->prom_firing) {
+		cJSON *firing = cJSON_AddArrayToObject(root, "prometheus_firing");
+		for (int i = 0; i < f->n_prom_firing; i++)
+			cJSON_AddItemToArray(firing, cJSON_CreateString(f->prom_firing[i]));
+	}
+
+	cJSON *alerts = cJSON_AddArrayToObject(root, "alerts");
+	for (int i = 0; i < PGR_N_ALERTS; i++) {
+		const struct pgr_verdict *v = &snap->health.v[i];
+		cJSON *a = cJSON_CreateObject();
+		cJSON_AddStringToObject(a, "name", nz(pgr_alert_name((enum pgr_alert_id)i)));
+		cJSON_AddStringToObject(a, "level", nz(pgr_vlevel_name(v->level)));
+		cJSON_AddStringToObject(a, "severity", nz(v->severity));
+		cJSON_AddStringToObject(a, "summary", v->summary);
+		cJSON_AddStringToObject(a, "rule", v->rule);
+		if (v->prom_known)
+			cJSON_AddBoolToObject(a, "prometheus_firing", v->prom_firing);
+		else
+			cJSON_AddNullToObject(a, "prometheus_firing");
+		cJSON_AddBoolToObject(a, "disagree", v->disagree);
+		cJSON_AddItemToArray(alerts, a);
+	}
 }
 
 char *pgr_status_to_json(const struct pgr_status *s)
@@ -395,6 +457,11 @@ char *pgr_status_to_json(const struct pgr_status *s)
 		cJSON_AddStringToObject(db, "server_version", s->server_version);
 		cJSON_AddStringToObject(db, "time_zone", s->db_timezone);
 		cJSON_AddBoolToObject(db, "in_recovery", s->in_recovery);
+		if (s->snap && s->snap->facts.current_lsn) {
+			char lsn[32];
+			pgr_lsn_format(s->snap->facts.current_lsn, lsn, sizeof lsn);
+			cJSON_AddStringToObject(db, "current_lsn", lsn);
+		}
 	} else {
 		cJSON_AddStringToObject(db, "error", s->db_error);
 	}
@@ -460,6 +527,8 @@ char *pgr_status_to_json(const struct pgr_status *s)
 		} else if (s->window.why_not) {
 			cJSON_AddStringToObject(w, "why_not", s->window.why_not);
 		}
+		if (s->snap)
+			add_time(w, "last_archived_commit", s->snap->facts.last_archived_commit);
 	}
 	cJSON *checks = cJSON_AddArrayToObject(root, "checks");
 	for (int i = 0; i < s->n_checks; i++) {
@@ -470,6 +539,8 @@ char *pgr_status_to_json(const struct pgr_status *s)
 		cJSON_AddStringToObject(c, "rule", s->checks[i].rule);
 		cJSON_AddItemToArray(checks, c);
 	}
+	if (s->snap)
+		add_collected(root, s->snap);
 	char *text = cJSON_Print(root);
 	cJSON_Delete(root);
 	char *out = xstrdup(text);

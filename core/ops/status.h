@@ -13,6 +13,8 @@
 #include "model/catalog.h"
 #include "settings.h"
 
+struct pgr_snapshot; /* source/collect.h */
+
 enum pgr_level { PGR_OK = 0, PGR_WARN = 1, PGR_CRIT = 2, PGR_UNKNOWN = 3 };
 const char *pgr_level_name(enum pgr_level l); /* "OK", "WARN", "FAIL", "UNKNOWN" */
 
@@ -54,11 +56,16 @@ struct pgr_status {
 	struct pgr_check checks[16];
 	int n_checks;
 	enum pgr_level overall;
+	/* The collector's snapshot the facts came from (NULL when filled by hand):
+	 * it owns the catalog and window above, and carries the metrics, the
+	 * sources' states and the ten alert verdicts shown beside the checks. */
+	struct pgr_snapshot *snap;
 };
 
 void pgr_status_init(struct pgr_status *s);
 void pgr_status_free(struct pgr_status *s);
-/* Gather facts; never fails as a whole: an unreachable source is a fact. */
+/* Gather facts through one refresh of the collector (the dashboard's own
+ * collection); never fails as a whole: an unreachable source is a fact. */
 void pgr_status_collect(const struct pgr_env *env, struct pgr_status *s);
 /* Turn facts into checks and the overall level. */
 void pgr_status_evaluate(const struct pgr_env *env, struct pgr_status *s);
