@@ -18,6 +18,7 @@
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,7 +280,14 @@ static bool segment_commit(struct store_job *j, struct pgr_store *st, const char
 		struct pgr_proc_result res = {0};
 		/* pg_waldump ends with an error at the segment's end (the next record is
 		 * in a segment it does not have): what it printed before still counts. */
-		if (pgr_proc_run(&spec, left, &res, &err) && !res.timed_out) {
+		/* The child inherits this thread's signal mask (see blocked_signals): give
+		 * it the default one, so its timeout's SIGTERM works. */
+		sigset_t none, old;
+		sigemptyset(&none);
+		pthread_sigmask(SIG_SETMASK, &none, &old);
+		bool ran = pgr_proc_run(&spec, left, &res, &err);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (ran && !res.timed_out) {
 			*commit = waldump_last_commit(sb_str(&res.out));
 			cache_put(j, name, *commit);
 			ok = true;
@@ -1421,7 +1429,16 @@ struct pgr_collector *pgr_collector_start(const struct pgr_env *env, const struc
 	/* At most a few connections to Prometheus, reused across refreshes. */
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
 	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, 4L);
+	/* Signals (SIGWINCH, SIGINT, ...) belong to the thread that owns the
+	 * terminal: the collector and its workers block them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	int sync_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+	for (size_t i = 0; i < sizeof sync_signals / sizeof sync_signals[0]; i++)
+		sigdelset(&all, sync_signals[i]);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = pthread_create(&c->thread, NULL, collector_main, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		curl_multi_cleanup(c->multi);
 		curl_global_cleanup();
