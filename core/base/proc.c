@@ -168,6 +168,11 @@ bool pgr_proc_start(const struct pgr_proc_spec *spec, struct pgr_proc *proc, str
 						envp[i] = (char *)"HOME=/nonexistent";
 			}
 		}
+		/* The parent may block signals in its threads; a child must start clean
+		 * so that its own timeout (SIGTERM) and ^C work. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		execve(prog, (char *const *)spec->argv, envp);
 		/* Fall back to PATH lookup for bare names. */
