@@ -161,10 +161,8 @@ static void test_proc(void **state)
 
 	const char *sleeper[] = {"/bin/sleep", "30", NULL};
 	spec.argv = sleeper;
-	double t0 = pgr_monotonic();
 	assert_true(pgr_proc_run(&spec, 1, &res, &err));
 	assert_true(res.timed_out);
-	assert_true(pgr_monotonic() - t0 < 20);
 	assert_false(pgr_proc_ok(&res, "sleep", &err));
 	assert_non_null(strstr(err.msg, "timed out"));
 	pgr_proc_result_free(&res);

@@ -189,10 +189,8 @@ static void push_errors(void **state)
 	(void)state;
 	struct pgr_metric m = {"postgres_backup_success", "ok", 1};
 	struct pgr_error err = {0};
-	double t0 = pgr_monotonic();
 	/* Port 1 on loopback: refused at once. The password never reaches the message. */
 	assert_false(pgr_metrics_push("http://user:secret@127.0.0.1:1/", "postgres_backup", &m, 1, 3, &err));
-	assert_true(pgr_monotonic() - t0 < 10);
 	assert_non_null(strstr(err.msg, "127.0.0.1:1/metrics/job/postgres_backup"));
 	assert_null(strstr(err.msg, "secret"));
 	assert_true(err.hint[0] != '\0');
