@@ -885,6 +885,17 @@ static int source_down(const struct rect *r, int i, const char *what, const stru
 	return 2;
 }
 
+/* "dump  20260102-101500 3m 10s ago, 1.5 MB"; without the label where it does not fit (the list has it). */
+static void backup_line(const struct rect *r, int i, const char *kind, const char *label, const char *age,
+                        const char *size)
+{
+	char line[200];
+	snprintf(line, sizeof line, "%s  %-15s %s, %s", kind, label, age, size);
+	if (pgr_w_width(line) > r->w - 3)
+		snprintf(line, sizeof line, "newest %s  %s  %s", kind, age, size);
+	pline(r, i, A(PGR_ROLE_NORMAL), "%s", line);
+}
+
 static void panel_backups(struct pgr_console *c, const struct rect *r)
 {
 	const struct pgr_facts *f = &c->snap->facts;
@@ -907,14 +918,14 @@ static void panel_backups(struct pgr_console *c, const struct rect *r)
 		fmt_ago(f->now, d->time, age, sizeof age);
 		fmt_size(d->size, size, sizeof size);
 		dump_label(d, lab, sizeof lab);
-		pline(r, i++, A(PGR_ROLE_NORMAL), "dump  %-15s %s, %s", lab, age, size);
+		backup_line(r, i++, "dump", lab, age, size);
 	} else {
 		pline(r, i++, A(PGR_ROLE_FAIL) | BOLD, "dump  NONE: no good dump in the store");
 	}
 	if (b) {
 		fmt_ago(f->now, b->manifest.stop_time, age, sizeof age);
 		fmt_size(b->size, size, sizeof size);
-		pline(r, i++, A(PGR_ROLE_NORMAL), "base  %-15s %s, %s", b->label, age, size);
+		backup_line(r, i++, "base", b->label, age, size);
 	} else {
 		pline(r, i++, A(PGR_ROLE_FAIL) | BOLD, "base  NONE: no complete base backup");
 	}
@@ -943,12 +954,12 @@ static void panel_backups(struct pgr_console *c, const struct rect *r)
 		if (dd && (!bb || dd->time >= bt)) {
 			dump_label(dd, lab, sizeof lab);
 			fmt_size(dd->size, size, sizeof size);
-			snprintf(line, sizeof line, "%s dump %8s  %s", lab, size, dd->good ? "good" : "FAILED");
+			snprintf(line, sizeof line, "%s dump %7s %s", lab, size, dd->good ? "good" : "FAILED");
 			bad = !dd->good;
 			di--;
 		} else {
 			fmt_size(bb->size, size, sizeof size);
-			snprintf(line, sizeof line, "%s base %8s  %s", bb->label, size,
+			snprintf(line, sizeof line, "%s base %7s %s", bb->label, size,
 			         bb->complete ? "complete" : "INCOMPLETE");
 			bad = !bb->complete;
 			bi--;
@@ -983,7 +994,14 @@ static void panel_wal(struct pgr_console *c, const struct rect *r)
 	}
 	if (a->known) {
 		fmt_ago(f->now, a->last_archived_time, b1, sizeof b1);
-		pline(r, i++, attr, "archived  %s  %s", b1, a->last_archived_wal[0] ? a->last_archived_wal : "(none)");
+		const char *seg = a->last_archived_wal[0] ? a->last_archived_wal : "(none)";
+		if (r->w - 3 >= 10 + pgr_w_width(b1) + 2 + 24) {
+			pline(r, i++, attr, "archived  %s  %s", b1, seg);
+		} else { /* narrow: the age and the segment on lines of their own */
+			pline(r, i++, attr, "archived  %s", b1);
+			if (i < r->h - 3)
+				pline(r, i++, attr, "segment   %s", seg);
+		}
 		bool failing = a->last_failed_time > 0 && a->last_failed_time >= a->last_archived_time;
 		fmt_ago(f->now, a->last_failed_time, b2, sizeof b2);
 		if (a->failed_count == 0)
@@ -1044,29 +1062,78 @@ static void panel_restore(struct pgr_console *c, const struct rect *r)
 		      f->restore_clip_count.value);
 }
 
+/* Greedy word wrap into at most max lines of width columns; returns the lines used. */
+static int wrap(const char *text, int width, char lines[][200], int max)
+{
+	int n = 0;
+	const char *p = text;
+	if (width < 8)
+		return 0;
+	while (*p && n < max) {
+		while (*p == ' ')
+			p++;
+		size_t len = strlen(p);
+		size_t take = len;
+		if ((int)len > width) {
+			take = (size_t)width;
+			while (take > 0 && p[take] != ' ')
+				take--;
+			if (take == 0)
+				take = (size_t)width;
+		}
+		if (take >= 200)
+			take = 199;
+		memcpy(lines[n], p, take);
+		lines[n][take] = 0;
+		n++;
+		p += take;
+	}
+	return n; /* what did not fit is dropped: the Alerts view has all of it */
+}
+
 static void panel_alerts(struct pgr_console *c, const struct rect *r)
 {
 	const struct pgr_health *h = &c->snap->health;
 	const struct pgr_facts *f = &c->snap->facts;
-	int ids[PGR_N_ALERTS];
-	int n = ordered_alerts(h, ids), i = 0, shown = 0;
+	int ids[PGR_N_ALERTS], keep[PGR_N_ALERTS];
+	int n = ordered_alerts(h, ids), nk = 0;
 	int room = r->h - 2 - (f->prom.configured ? 1 : 0);
 	for (int k = 0; k < n; k++) {
 		const struct pgr_verdict *v = &h->v[ids[k]];
-		char line[400];
-		snprintf(line, sizeof line, "%-22s %s%s", pgr_alert_name(v->id), v->disagree ? "[prom disagrees] " : "",
-		         v->summary);
-		if (!contains_ci(line, c->filter) && !contains_ci(pgr_vlevel_name(v->level), c->filter))
-			continue;
-		if (i >= room)
-			break;
+		if (contains_ci(pgr_alert_name(v->id), c->filter) || contains_ci(v->summary, c->filter) ||
+		    contains_ci(pgr_vlevel_name(v->level), c->filter))
+			keep[nk++] = ids[k];
+	}
+	/* Lines to spare go to the firing verdicts' summaries, word-wrapped under
+	 * their names: why the panel is red, without opening it. */
+	int spare = room - nk;
+	int x0 = r->x + 2, tw = r->w - 4;
+	int i = 0;
+	for (int k = 0; k < nk && i < room; k++) {
+		const struct pgr_verdict *v = &h->v[keep[k]];
 		int y = r->y + 1 + i;
-		int used = pgr_w_printf(y, r->x + 2, 8, A(pgr_level_role(v->level)) | BOLD, "%-7s",
-		                        pgr_vlevel_name(v->level));
-		pgr_w_put(y, r->x + 2 + used + 1, r->w - 4 - used, A(v->disagree ? PGR_ROLE_WARN : PGR_ROLE_NORMAL),
-		          line);
+		pgr_w_printf(y, x0, 8, A(pgr_level_role(v->level)) | BOLD, "%-7s", pgr_vlevel_name(v->level));
+		char text[400];
+		snprintf(text, sizeof text, "%s%s", v->disagree ? "[Prometheus disagrees] " : "", v->summary);
+		int role = A(v->disagree ? PGR_ROLE_WARN : PGR_ROLE_NORMAL);
+		bool firing = v->level == PGR_V_FAIL || v->level == PGR_V_WARN || v->disagree;
+		char lines[8][200];
+		int nl = firing ? wrap(text, tw - 8, lines, 8) : 0;
+		if (nl > spare)
+			nl = spare; /* as much as fits; the Alerts view has all of it */
+		if (nl > 8)
+			nl = 8;
+		if (firing && nl > 0 && i + nl < room) {
+			pgr_w_put(y, x0 + 8, tw - 8, A(PGR_ROLE_NORMAL) | BOLD, pgr_alert_name(v->id));
+			for (int l = 0; l < nl; l++)
+				pgr_w_put(y + 1 + l, x0 + 8, tw - 8, role, lines[l]);
+			i += 1 + nl;
+			spare -= nl;
+			continue;
+		}
+		pgr_w_printf(y, x0 + 8, tw - 8, A(PGR_ROLE_NORMAL), "%-22s ", pgr_alert_name(v->id));
+		pgr_w_put(y, x0 + 8 + 23, tw - 8 - 23, role, text);
 		i++;
-		shown++;
 	}
 	if (f->prom.configured) {
 		int firing = 0, dis = 0;
@@ -1080,7 +1147,6 @@ static void panel_alerts(struct pgr_console *c, const struct rect *r)
 			pline(r, r->h - 3, A(dis ? PGR_ROLE_WARN : PGR_ROLE_MUTED),
 			      "Prometheus: %d firing, %d disagreement%s", firing, dis, dis == 1 ? "" : "s");
 	}
-	(void)shown;
 }
 
 static void panel_snapshots(struct pgr_console *c, const struct rect *r)
@@ -1183,11 +1249,13 @@ static void dashboard(struct pgr_console *c, int top, int bottom)
 	int lw = COLS / 2;
 	struct rect r[PGR_N_PANELS];
 	int rest = ah - 4;
-	int bh = rest - rest / 2;
+	int bh = rest / 2; /* WAL gets the odd row: its sparkline must fit at 80x24 */
 	r[PGR_PANEL_BACKUPS] = (struct rect){top, 0, bh, lw};
-	r[PGR_PANEL_WAL] = (struct rect){top + bh, 0, rest / 2, lw};
+	r[PGR_PANEL_WAL] = (struct rect){top + bh, 0, rest - bh, lw};
 	r[PGR_PANEL_RESTORE] = (struct rect){top + rest, 0, 4, lw};
-	int alh = ah - 3 < 13 ? ah - 3 : 13;
+	/* Snapshots needs one line where the platform has none; Alerts takes the rest. */
+	bool snaps = c->snap && c->snap->facts.snapshots_supported;
+	int alh = snaps ? (ah - 3 < 13 ? ah - 3 : 13) : ah - 3;
 	r[PGR_PANEL_ALERTS] = (struct rect){top, lw, alh, COLS - lw};
 	r[PGR_PANEL_SNAPSHOTS] = (struct rect){top + alh, lw, ah - alh, COLS - lw};
 	r[PGR_PANEL_WINDOW] = (struct rect){top + ah, 0, wh, COLS};

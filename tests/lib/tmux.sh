@@ -63,12 +63,25 @@ tmx_screen_escapes() { tmx_tmux capture-pane -p -e -t "$TMX_SESSION"; }
 tmx_resize() { tmx_tmux resize-window -t "$TMX_SESSION" -x "$1" -y "$2"; }
 tmx_stderr() { cat "$TMX_DIR/stderr" 2>/dev/null; }
 
+# A capture may catch a frame half drawn: take it again until two agree.
+tmx_settled() {
+	local again i
+	for ((i = 0; i < 10; i++)); do
+		sleep 0.1
+		again=$(tmx_screen 2>/dev/null)
+		[ "$again" = "$TMX_SCREEN" ] && return 0
+		TMX_SCREEN=$again
+	done
+	return 0
+}
+
 tmx_wait_for() { # REGEX [SECS]
 	local re=$1 secs=${2:-30} i
 	for ((i = 0; i <= secs * 5; i++)); do
 		TMX_SCREEN=$(tmx_screen 2>/dev/null)
 		if printf '%s\n' "$TMX_SCREEN" | grep -Eq -- "$re"; then
-			return 0
+			tmx_settled
+			printf '%s\n' "$TMX_SCREEN" | grep -Eq -- "$re" && return 0
 		fi
 		sleep 0.2
 	done
@@ -80,7 +93,8 @@ tmx_wait_gone() { # REGEX [SECS]
 	for ((i = 0; i <= secs * 5; i++)); do
 		TMX_SCREEN=$(tmx_screen 2>/dev/null)
 		if ! printf '%s\n' "$TMX_SCREEN" | grep -Eq -- "$re"; then
-			return 0
+			tmx_settled
+			printf '%s\n' "$TMX_SCREEN" | grep -Eq -- "$re" || return 0
 		fi
 		sleep 0.2
 	done

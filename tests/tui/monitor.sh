@@ -106,7 +106,8 @@ ok $? "the help opens in the monitor"
 help_screen=$TMX_SCREEN
 like "$help_screen" "Read-only monitor: greyed keys" "the help says which keys are not available"
 for k in b R P; do
-	like "$(printf '%s\n' "$help_screen" | grep -E "│ $k +")" "\(not in monitor\)" "the help marks $k as not in monitor"
+	like "$(printf '%s\n' "$help_screen" | grep -E "│ $k +")" "\(not in monitor\)" "the help marks $k as not in monitor" ||
+		diag "$help_screen"
 done
 for cmd in ":backup" ":restore" ":pitr"; do
 	like "$(printf '%s\n' "$help_screen" | grep -F "│ $cmd")" "\(not in monitor\)" "the help marks $cmd as not in monitor"
