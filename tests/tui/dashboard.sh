@@ -229,6 +229,16 @@ ok $? "b asks before starting a backup, naming the environment"
 tmx_keys n
 tmx_wait_for "backup cancelled" 5
 ok $? "any key but y cancels it"
+n_dumps() { ls "$SB/store/database" 2>/dev/null | grep -c 'backup-'; }
+dumps_before=$(n_dumps)
+tmx_keys b
+tmx_wait_for "Start a backup of environment sandbox" 5
+tmx_keys y
+tmx_wait_for "backup running \(pid [0-9]+\)" 10
+ok $? "y starts it in the background and says so"
+tmx_wait_for "backup finished OK" 180
+ok $? "the console reports the backup's end" || diag "$TMX_SCREEN"
+ok "$([ "$(n_dumps)" -gt "$dumps_before" ] && echo 0 || echo 1)" "and the store has a new dump"
 tmx_keys :
 tmx_type "theme light"
 tmx_keys Enter
