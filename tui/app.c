@@ -382,6 +382,11 @@ static void run_command(struct loop *L, const char *line)
 	switch (cmd.cmd) {
 	case PGR_CMD_NONE: return;
 	case PGR_CMD_THEME: load_theme(L, cmd.arg, true); return;
+	case PGR_CMD_QUIT: L->quit = true; return; /* :quit leaves from any view */
+	case PGR_CMD_HELP:
+		c->help = true;
+		c->help_top = 0;
+		return;
 	default: break;
 	}
 	if (cmd.action != PGR_ACT_NONE)

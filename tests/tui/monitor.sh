@@ -151,7 +151,14 @@ pid=""
 wait_for 20 find_pid
 wait_for 10 read_only_set
 ok $? "its database session is read-only too"
-quit_clean "readonly = true"
+tmx_keys Enter
+tmx_wait_for "LSN range" 5
+tmx_keys :
+tmx_type "quit"
+tmx_keys Enter
+tmx_wait_exit 30
+is "$TMX_RC" 0 ":quit leaves the console from inside a view, exit code 0"
+is "$(tmx_stderr)" "" "nothing on stderr (no sanitizer report)"
 
 # ---------------------------------------------------------------- and the normal console, for contrast
 tmx_start 100 30 "$PGRESCUE" --env sandbox
