@@ -486,7 +486,6 @@ int pgr_tui_run(const struct pgr_env *env, const struct pgr_tui_opts *opts)
 	const char *nc = getenv("NO_COLOR");
 	c->no_color = opts->no_color || (nc && *nc);
 	c->interval_ms = opts->interval_ms > 0 ? opts->interval_ms : 2000;
-	c->started_mono = pgr_monotonic();
 	db_name(env, c->dbname, sizeof c->dbname);
 	const char *theme_name = opts->theme ? opts->theme : env->theme && *env->theme ? env->theme : "default";
 	load_theme(&L, theme_name, false);

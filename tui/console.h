@@ -38,7 +38,6 @@ struct pgr_console {
 	char dbname[128]; /* from the DSN; no secrets */
 
 	struct pgr_snapshot *snap; /* newest, referenced; NULL before the first refresh */
-	double started_mono; /* when the console started (for "waiting for the first refresh") */
 	double snap_mono; /* when that snapshot arrived */
 
 	enum pgr_panel panel; /* selected */

@@ -941,6 +941,25 @@ static void panel_backups(struct pgr_console *c, const struct rect *r)
 		return;
 	pline(r, i++, A(PGR_ROLE_MUTED), "%zu dump%s, %zu base backup%s, %zu WAL files", cat->n_dumps,
 	      cat->n_dumps == 1 ? "" : "s", cat->n_bases, cat->n_bases == 1 ? "" : "s", cat->n_wal);
+	/* Space where the store lives, as BackupStorageLow sees it (when there is room for it). */
+	if (i < r->h - 3 && f->storage_used.known && f->storage_total.known && f->storage_total.value > 0) {
+		double frac = f->storage_used.value / f->storage_total.value;
+		char tot[32], tail[64];
+		fmt_size((uint64_t)f->storage_total.value, tot, sizeof tot);
+		snprintf(tail, sizeof tail, " %.0f%% of %s used", frac * 100.0, tot);
+		int mw = r->w - 3 - 6 - pgr_w_width(tail);
+		if (mw > 20)
+			mw = 20;
+		if (mw >= 5) {
+			int y = r->y + 1 + i;
+			pgr_w_put(y, r->x + 2, 6, A(PGR_ROLE_MUTED), "space ");
+			pgr_w_meter(y, r->x + 8, mw, frac, c->unicode, A(frac > 0.85 ? PGR_ROLE_WARN : PGR_ROLE_OK),
+			            A(PGR_ROLE_MUTED));
+			pgr_w_put(y, r->x + 8 + mw, r->w - 9 - mw, A(frac > 0.85 ? PGR_ROLE_WARN : PGR_ROLE_MUTED),
+			          tail);
+			i++;
+		}
+	}
 	/* The short list: newest first, filtered by `/`. */
 	size_t di = cat->n_dumps, bi = cat->n_bases;
 	while (i < r->h - 2 && (di > 0 || bi > 0)) {
@@ -1221,24 +1240,34 @@ static void panel_window(struct pgr_console *c, const struct rect *r)
 		}
 		pgr_w_put(y, x + col, 1, attr, g);
 	}
-	char t1[64], t2[64], a[48], left[200], right[200];
+	char t1[64], t2[64], a[48], left[4][200], right[4][200];
 	fmt_time(t0, t1, sizeof t1);
 	fmt_time(latest, t2, sizeof t2);
 	fmt_ago(f->now, latest, a, sizeof a);
-	snprintf(left, sizeof left, "earliest %s (base %s)", t1, w->earliest_base ? w->earliest_base : "?");
-	if (w->gap_after)
-		snprintf(right, sizeof right, "latest %s (%s)  GAP at %s  now", t2, a, w->gap_after);
-	else
-		snprintf(right, sizeof right, "latest %s (%s)  now", t2, a);
-	int lw = pgr_w_width(left), rw = pgr_w_width(right);
-	if (lw + rw + 2 > bw) {
-		/* Narrow: the times without the base's label. */
-		snprintf(left, sizeof left, "from %s", t1);
-		lw = pgr_w_width(left);
+	const char *gap = w->gap_after;
+	const char *h1 = strchr(t1, ' ') ? strchr(t1, ' ') + 1 : t1, *h2 = strchr(t2, ' ') ? strchr(t2, ' ') + 1 : t2;
+	/* From the fullest labels to the shortest: the first pair that fits. */
+	snprintf(left[0], sizeof left[0], "earliest %s (base %s)", t1, w->earliest_base ? w->earliest_base : "?");
+	snprintf(left[1], sizeof left[1], "from %s", t1);
+	snprintf(left[2], sizeof left[2], "from %s", t1);
+	snprintf(left[3], sizeof left[3], "from %s", h1);
+	if (gap) {
+		snprintf(right[0], sizeof right[0], "latest %s (%s)  GAP at %s  now", t2, a, gap);
+		snprintf(right[1], sizeof right[1], "latest %s (%s)  GAP at %s  now", t2, a, gap);
+		snprintf(right[2], sizeof right[2], "to %s  GAP at %s  now", t2, gap);
+		snprintf(right[3], sizeof right[3], "to %s  GAP at %s  now", h2, gap);
+	} else {
+		snprintf(right[0], sizeof right[0], "latest %s (%s)  now", t2, a);
+		snprintf(right[1], sizeof right[1], "latest %s (%s)  now", t2, a);
+		snprintf(right[2], sizeof right[2], "to %s (%s)  now", t2, a);
+		snprintf(right[3], sizeof right[3], "to %s  now", h2);
 	}
-	pgr_w_put(y + 1, x, bw, A(PGR_ROLE_NORMAL), left);
-	if (lw + rw + 2 <= bw)
-		pgr_w_put(y + 1, x + bw - rw, rw, A(w->gap_after ? PGR_ROLE_FAIL : PGR_ROLE_NORMAL), right);
+	int k = 0;
+	while (k < 3 && pgr_w_width(left[k]) + pgr_w_width(right[k]) + 2 > bw)
+		k++;
+	int rw = pgr_w_width(right[k]);
+	pgr_w_put(y + 1, x, bw - rw - 2, A(PGR_ROLE_NORMAL), left[k]);
+	pgr_w_put(y + 1, x + (rw < bw ? bw - rw : 0), bw, A(gap ? PGR_ROLE_FAIL : PGR_ROLE_NORMAL), right[k]);
 }
 
 static void dashboard(struct pgr_console *c, int top, int bottom)
