@@ -391,8 +391,6 @@ int main(int argc, char **argv)
 		return cmd_sandbox(&g, n, args);
 	if (!strcmp(cmd, "monitor"))
 		return cmd_console(&g, true, n, args);
-	if (!strcmp(cmd, "console"))
-		return cmd_console(&g, false, n, args);
 	if (!strcmp(cmd, "help"))
 		return usage(stdout), EXIT_OK;
 	return usage_error("unknown command \"%s\"", cmd);
