@@ -427,6 +427,8 @@ static void detail_backups(struct pgr_console *c, struct rows *rs, char *head, s
 				bt = b->complete ? b->manifest.start_time : 0;
 		}
 		bool take_dump = d && (!b || d->time >= bt);
+		if (!take_dump && !b)
+			break; /* cannot happen: the loop runs while either list has entries */
 		char **cl = xcalloc(9, sizeof *cl);
 		char buf[128], a[48], s[32];
 		struct strbuf more = STRBUF_INIT;
@@ -976,12 +978,14 @@ static void panel_backups(struct pgr_console *c, const struct rect *r)
 			snprintf(line, sizeof line, "%s dump %7s %s", lab, size, dd->good ? "good" : "FAILED");
 			bad = !dd->good;
 			di--;
-		} else {
+		} else if (bb) {
 			fmt_size(bb->size, size, sizeof size);
 			snprintf(line, sizeof line, "%s base %7s %s", bb->label, size,
 			         bb->complete ? "complete" : "INCOMPLETE");
 			bad = !bb->complete;
 			bi--;
+		} else {
+			break;
 		}
 		if (!contains_ci(line, c->filter))
 			continue;

@@ -85,7 +85,7 @@ run_cmd j "$PGRESCUE" --config "$cfg" status --json
 is "$(printf '%s' "$j_out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["overall"], d["database"]["reachable"])')" \
 	"UNKNOWN False" "JSON says so too"
 
-# Plain `pgrescue` (no command) prints the status until the dashboard lands.
+# Plain `pgrescue` without a terminal (a script, a CronJob) prints the status.
 run_cmd r "$PGRESCUE" --config "$cfg"
 is "$r_rc" 3 "pgrescue with no command runs status"
 

@@ -62,7 +62,8 @@ static void make_store(struct pgr_status *s, int64_t age, int nseg, int gap, boo
 		pgr_walname_format(1, 2, SEG, w);
 		m.start_wal = xstrdup(w);
 		m.stop_wal = xstrdup(w);
-		pgr_manifest_add_file(&m, "base.tar", 5000, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+		pgr_manifest_add_file(&m, "base.tar", 5000,
+		                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 		json = pgr_manifest_to_json(&m);
 		pgr_manifest_free(&m);
 	}
