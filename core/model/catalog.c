@@ -327,25 +327,33 @@ static void list_append(struct pgr_object_list *dst, const struct pgr_object_lis
 
 /* Fetch one small object as text. *text is NULL (and true returned) when it
  * vanished since the listing, e.g. removed by a concurrent retention run. */
-static bool fetch_text(struct pgr_store *st, const char *key, const char *dir, char **text, struct pgr_error *err)
+/* Manifests are small: read them straight into memory (no temporary file,
+ * no fsync), one byte more than listed so a grown object is noticed. */
+#define MANIFEST_MAX_BYTES (64u << 20)
+static bool fetch_text(struct pgr_store *st, const char *key, uint64_t listed_size, char **text, struct pgr_error *err)
 {
 	*text = NULL;
-	char *path = xasprintf("%s/manifest.json", dir);
-	bool ok = pgr_store_get(st, key, path, NULL, NULL, err);
-	if (!ok) {
-		free(path);
+	if (listed_size > MANIFEST_MAX_BYTES) {
+		pgr_error_set(err, PGR_ERR_STORE, "the manifest %s is %llu bytes, more than a manifest can be", key,
+		              (unsigned long long)listed_size);
+		pgr_error_hint(err, "Something other than pgrescue wrote it; move it out of the store.");
+		return false;
+	}
+	size_t cap = (size_t)listed_size + 1;
+	char *buf = xmalloc(cap + 1);
+	size_t got = 0;
+	if (!pgr_store_get_head(st, key, buf, cap, &got, err)) {
+		free(buf);
 		if (err && err->kind == PGR_ERR_NOTFOUND) {
-			pgr_error_clear(err);
+			pgr_error_clear(err); /* deleted since the listing: not a manifest any more */
 			return true;
 		}
 		pgr_error_prefix(err, "reading the manifest %s", key);
 		return false;
 	}
-	size_t len;
-	ok = pgr_read_file(path, text, &len, err);
-	unlink(path);
-	free(path);
-	return ok;
+	buf[got] = '\0';
+	*text = buf;
+	return true;
 }
 
 bool pgr_catalog_build(struct pgr_store *st, struct pgr_catalog *cat, struct pgr_error *err)
@@ -364,15 +372,6 @@ bool pgr_catalog_build(struct pgr_store *st, struct pgr_catalog *cat, struct pgr
 		}
 		list_append(&all, &part);
 		pgr_object_list_free(&part);
-	}
-
-	const char *tmp = getenv("TMPDIR");
-	char *dir = xasprintf("%s/pgrescue-catalog.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		pgr_error_errno(err, errno, "creating a temporary directory %s", dir);
-		free(dir);
-		pgr_object_list_free(&all);
-		return false;
 	}
 
 	char **names = xcalloc(all.n + 1, sizeof(*names));
@@ -394,16 +393,13 @@ bool pgr_catalog_build(struct pgr_store *st, struct pgr_catalog *cat, struct pgr
 		char *text;
 		/* A store error here must fail the catalog: retention would otherwise
 		 * take a good backup whose manifest it could not read for a failed one. */
-		ok = fetch_text(st, key, dir, &text, err);
+		ok = fetch_text(st, key, all.items[i].size, &text, err);
 		if (ok && text) {
 			names[n] = xstrdup(key);
 			texts[n] = text;
 			n++;
 		}
 	}
-	rmdir(dir);
-	free(dir);
-
 	if (ok)
 		ok = pgr_catalog_from_listing(&all, (const char *const *)names, (const char *const *)texts, n, cat,
 		                              err);
@@ -476,6 +472,7 @@ struct segset {
 	struct walpos *v; /* archived whole segments, sorted */
 	size_t n;
 	const struct pgr_catalog *cat;
+	size_t *run_end; /* run_end[i]: index of the last segment contiguous with v[i] */
 };
 
 static long seg_find(const struct segset *s, uint32_t tli, uint64_t segno)
@@ -485,22 +482,33 @@ static long seg_find(const struct segset *s, uint32_t tli, uint64_t segno)
 	return hit ? (long)(hit - s->v) : -1;
 }
 
+/* cat->wal is sorted by name: look the history file up, do not scan. */
 static bool history_exists(const struct pgr_catalog *cat, uint32_t tli)
 {
-	for (size_t i = 0; i < cat->n_wal; i++)
-		if (cat->wal[i].wn.kind == PGR_WAL_HISTORY && cat->wal[i].wn.tli == tli)
-			return true;
-	return false;
+	struct pgr_walseg key = {0};
+	char name[32];
+	snprintf(name, sizeof name, "%08X.history", tli);
+	key.name = name;
+	const struct pgr_walseg *hit = bsearch(&key, cat->wal, cat->n_wal, sizeof(*cat->wal), cmp_wal);
+	return hit && hit->wn.kind == PGR_WAL_HISTORY;
 }
 
-/* Lowest archived segment on a timeline; false when it has none. */
+/* Lowest archived segment on a timeline (s->v is sorted by timeline, then
+ * segment); false when it has none. */
 static bool first_seg_on(const struct segset *s, uint32_t tli, uint64_t *segno)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].tli == tli) {
-			*segno = s->v[i].segno;
-			return true;
-		}
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->v[mid].tli < tli)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->n && s->v[lo].tli == tli) {
+		*segno = s->v[lo].segno;
+		return true;
+	}
 	return false;
 }
 
@@ -517,10 +525,10 @@ static struct walpos follow_run(const struct segset *s, struct walpos from, uint
 	struct walpos end = from;
 	long i = seg_find(s, from.tli, from.segno);
 	for (;;) {
-		while (i >= 0 && (size_t)i + 1 < s->n && s->v[i + 1].tli == end.tli &&
-		       s->v[i + 1].segno == end.segno + 1) {
-			i++;
-			end.segno++;
+		/* Precomputed, so each base backup costs O(1) here, not the run's length. */
+		if (i >= 0 && s->v[i].segno == end.segno) {
+			i = (long)s->run_end[i];
+			end.segno = s->v[i].segno;
 		}
 		uint64_t f;
 		uint32_t next = end.tli + 1;
@@ -591,7 +599,7 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 		return;
 	}
 
-	struct segset s = {xcalloc(cat->n_wal + 1, sizeof(struct walpos)), 0, cat};
+	struct segset s = {xcalloc(cat->n_wal + 1, sizeof(struct walpos)), 0, cat, NULL};
 	for (size_t i = 0; i < cat->n_wal; i++)
 		if (cat->wal[i].wn.kind == PGR_WAL_SEGMENT) {
 			s.v[s.n].tli = cat->wal[i].wn.tli;
@@ -599,6 +607,11 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 			s.n++;
 		}
 	qsort(s.v, s.n, sizeof(*s.v), cmp_pos);
+	s.run_end = xcalloc(s.n + 1, sizeof(*s.run_end));
+	for (size_t i = s.n; i-- > 0;)
+		s.run_end[i] = i + 1 < s.n && s.v[i + 1].tli == s.v[i].tli && s.v[i + 1].segno == s.v[i].segno + 1
+		        ? s.run_end[i + 1]
+		        : i;
 
 	/* The newest timeline with a complete base backup. */
 	uint32_t top_tli = 0;
@@ -646,6 +659,7 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 			w->why_not = xasprintf("no complete base backup has WAL continuous to timeline %u", top_tli);
 		}
 		free(s.v);
+		free(s.run_end);
 		return;
 	}
 
@@ -683,6 +697,7 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 		w->gap_after = walpos_name(cat, gap);
 	}
 	free(s.v);
+	free(s.run_end);
 }
 
 void pgr_window_free(struct pgr_window *w)
