@@ -27,13 +27,6 @@
 #include "base/xalloc.h"
 #include "source/pg.h"
 
-/* pgr_read_file for files that may legitimately be missing. */
-static bool read_quiet(const char *path, char **data, size_t *len)
-{
-	struct pgr_error ignored = {0};
-	return pgr_read_file(path, data, len, &ignored);
-}
-
 #define MAX_REPLICAS 64
 #define STOP_WAIT_SEC 15
 #define LOCK_WAIT_SEC 60
@@ -62,7 +55,7 @@ static bool replica_alive(pid_t pid)
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
 	char *text = NULL;
-	if (read_quiet(path, &text, NULL)) {
+	if (pgr_read_file(path, &text, NULL, NULL)) {
 		const char *rp = strrchr(text, ')');
 		bool zombie = rp && (rp[1] == ' ') && (rp[2] == 'Z' || rp[2] == 'X');
 		free(text);
@@ -74,7 +67,7 @@ static bool replica_alive(pid_t pid)
 	snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
 	size_t len = 0;
 	text = NULL;
-	if (!read_quiet(path, &text, &len))
+	if (!pgr_read_file(path, &text, &len, NULL))
 		return true; /* no /proc: trust kill(0) */
 	bool ours = false;
 	for (size_t off = 0; off < len; off += strlen(text + off) + 1)
@@ -108,7 +101,7 @@ static bool list_replicas(const char *appdir, struct replica *out, int *n, struc
 		char *path = xasprintf("%s/%s", appdir, de->d_name);
 		char *text = NULL;
 		long pid = 0;
-		if (read_quiet(path, &text, NULL)) {
+		if (pgr_read_file(path, &text, NULL, NULL)) {
 			pid = strtol(text, NULL, 10);
 			free(text);
 		}
@@ -180,7 +173,7 @@ static char *log_tail(const char *path)
 {
 	char *text = NULL;
 	size_t len = 0;
-	if (!read_quiet(path, &text, &len))
+	if (!pgr_read_file(path, &text, &len, NULL))
 		return xstrdup("");
 	size_t keep = 1500;
 	char *tail = xstrdup(len > keep ? text + len - keep : text);

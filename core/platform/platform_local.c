@@ -22,13 +22,6 @@
 #include "base/timeutil.h"
 #include "base/xalloc.h"
 
-/* pgr_read_file for files that may legitimately be missing. */
-static bool read_quiet(const char *path, char **data, size_t *len)
-{
-	struct pgr_error ignored = {0};
-	return pgr_read_file(path, data, len, &ignored);
-}
-
 #define GET_TIMEOUT_SEC 60
 #define SET_TIMEOUT_SEC 300
 #define SETTLE_TIMEOUT_SEC 300
@@ -321,7 +314,7 @@ static char *file_tail(const char *path, size_t keep)
 {
 	char *text = NULL;
 	size_t len = 0;
-	if (!read_quiet(path, &text, &len))
+	if (!pgr_read_file(path, &text, &len, NULL))
 		return xstrdup("");
 	char *tail = xstrdup(len > keep ? text + len - keep : text);
 	free(text);
