@@ -473,6 +473,7 @@ struct segset {
 	size_t n;
 	const struct pgr_catalog *cat;
 	size_t *run_end; /* run_end[i]: index of the last segment contiguous with v[i] */
+	uint32_t limit_tli; /* 0: follow timeline switches to the newest; else stop at this one */
 };
 
 static long seg_find(const struct segset *s, uint32_t tli, uint64_t segno)
@@ -532,6 +533,8 @@ static struct walpos follow_run(const struct segset *s, struct walpos from, uint
 		}
 		uint64_t f;
 		uint32_t next = end.tli + 1;
+		if (s->limit_tli && next > s->limit_tli)
+			return end;
 		if (!history_exists(s->cat, next) || !first_seg_on(s, next, &f))
 			return end;
 		if (f > end.segno + 1 || f < branch_min)
@@ -583,7 +586,8 @@ static bool base_usable(const struct segset *s, const struct pgr_base *b, struct
 /* latest is the modification time of the last continuously archived segment:
  * the segment was closed at about that time, so it approximates the last
  * recoverable commit until the dashboard reads commit times from the WAL. */
-void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
+/* The window ending on timeline limit_tli (0: the newest reachable one). */
+static void window_for(const struct pgr_catalog *cat, struct pgr_window *w, uint32_t limit_tli)
 {
 	memset(w, 0, sizeof(*w));
 	if (cat->n_bases == 0) {
@@ -599,7 +603,7 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 		return;
 	}
 
-	struct segset s = {xcalloc(cat->n_wal + 1, sizeof(struct walpos)), 0, cat, NULL};
+	struct segset s = {xcalloc(cat->n_wal + 1, sizeof(struct walpos)), 0, cat, NULL, limit_tli};
 	for (size_t i = 0; i < cat->n_wal; i++)
 		if (cat->wal[i].wn.kind == PGR_WAL_SEGMENT) {
 			s.v[s.n].tli = cat->wal[i].wn.tli;
@@ -616,8 +620,12 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 	/* The newest timeline with a complete base backup. */
 	uint32_t top_tli = 0;
 	for (size_t i = 0; i < cat->n_bases; i++)
-		if (cat->bases[i].complete && cat->bases[i].manifest.timeline > top_tli)
+		if (cat->bases[i].complete && cat->bases[i].manifest.timeline > top_tli &&
+		    (!limit_tli || cat->bases[i].manifest.timeline <= limit_tli))
 			top_tli = cat->bases[i].manifest.timeline;
+	/* A given timeline: the run must end on it, whatever timeline the base is on. */
+	if (limit_tli)
+		top_tli = limit_tli;
 
 	/* The newest usable base backup, preferring the newest timeline's; an
 	 * older timeline's base still counts when its WAL runs onto that timeline. */
@@ -627,7 +635,7 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 	struct walpos first_bad_missing = {0, 0};
 	for (size_t i = cat->n_bases; i > 0 && use < 0; i--) {
 		const struct pgr_base *b = &cat->bases[i - 1];
-		if (!b->complete)
+		if (!b->complete || (limit_tli && b->manifest.timeline > limit_tli))
 			continue;
 		struct walpos start, stop, missing;
 		if (!base_usable(&s, b, &start, &stop, &missing)) {
@@ -640,6 +648,8 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 		struct walpos end = follow_run(&s, start, stop.segno);
 		if (end.tli < top_tli && b->manifest.timeline < top_tli)
 			continue; /* does not reach the newest timeline */
+		if (limit_tli && end.tli != limit_tli)
+			continue; /* ends on another timeline than the one asked for */
 		use = (long)(i - 1);
 		use_end = end;
 	}
@@ -690,7 +700,7 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 	bool later = false;
 	for (size_t i = 0; i < s.n && !later; i++)
 		if ((s.v[i].tli == use_end.tli && s.v[i].segno > use_end.segno + 1) ||
-		    (s.v[i].tli == use_end.tli + 1 && s.v[i].segno > use_end.segno + 1))
+		    (!limit_tli && s.v[i].tli == use_end.tli + 1 && s.v[i].segno > use_end.segno + 1))
 			later = true;
 	if (later) {
 		struct walpos gap = {use_end.tli, use_end.segno + 1};
@@ -698,6 +708,48 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 	}
 	free(s.v);
 	free(s.run_end);
+}
+
+void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
+{
+	window_for(cat, w, 0);
+}
+
+size_t pgr_catalog_windows(const struct pgr_catalog *cat, struct pgr_window **out)
+{
+	/* Every timeline with archived segments, oldest first. */
+	uint32_t *tlis = xcalloc(cat->n_wal + 1, sizeof(*tlis));
+	size_t nt = 0;
+	for (size_t i = 0; i < cat->n_wal; i++) {
+		if (cat->wal[i].wn.kind != PGR_WAL_SEGMENT)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < nt && !seen; k++)
+			seen = tlis[k] == cat->wal[i].wn.tli;
+		if (!seen)
+			tlis[nt++] = cat->wal[i].wn.tli;
+	}
+	for (size_t a = 1; a < nt; a++)
+		for (size_t b = a; b > 0 && tlis[b - 1] > tlis[b]; b--) {
+			uint32_t t = tlis[b];
+			tlis[b] = tlis[b - 1];
+			tlis[b - 1] = t;
+		}
+	struct pgr_window *v = xcalloc(nt + 1, sizeof(*v));
+	for (size_t k = 0; k < nt; k++) {
+		window_for(cat, &v[k], tlis[k]);
+		v[k].timeline = tlis[k];
+	}
+	free(tlis);
+	*out = v;
+	return nt;
+}
+
+void pgr_windows_free(struct pgr_window *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		pgr_window_free(&v[i]);
+	free(v);
 }
 
 void pgr_window_free(struct pgr_window *w)

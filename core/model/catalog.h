@@ -72,8 +72,15 @@ void pgr_catalog_free(struct pgr_catalog *cat);
 /* Newest good dump / complete base; NULL if none. */
 const struct pgr_dump *pgr_catalog_newest_dump(const struct pgr_catalog *cat);
 const struct pgr_base *pgr_catalog_newest_base(const struct pgr_catalog *cat);
-/* The recoverable window on the newest timeline. */
+/* The recoverable window on the newest timeline (following timeline switches). */
 void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w);
+/* One window per timeline with archived WAL, oldest timeline first: on each,
+ * the earliest and latest restorable point reached from a base backup (an
+ * older timeline's window ends where its archived WAL ends, also past the
+ * point where a newer timeline branched off). *out is to be freed with
+ * pgr_windows_free. Returns the count; entries with !exists say why_not. */
+size_t pgr_catalog_windows(const struct pgr_catalog *cat, struct pgr_window **out);
+void pgr_windows_free(struct pgr_window *v, size_t n);
 void pgr_window_free(struct pgr_window *w);
 
 #endif

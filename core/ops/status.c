@@ -345,6 +345,27 @@ void pgr_status_print(const struct pgr_status *s, FILE *out)
 	for (int i = 0; i < s->n_checks; i++)
 		fprintf(out, "  %-7s %-14s %s\n", pgr_level_name(s->checks[i].level), s->checks[i].name,
 		        s->checks[i].summary);
+	if (s->have_catalog) {
+		struct pgr_window *wins = NULL;
+		size_t nw = pgr_catalog_windows(&s->catalog, &wins);
+		if (nw > 1) {
+			fprintf(out, "\nwindow per timeline:\n");
+			for (size_t i = 0; i < nw; i++) {
+				char from[32], to[32];
+				if (!wins[i].exists) {
+					fprintf(out, "  timeline %-4u none: %s\n", wins[i].timeline,
+					        wins[i].why_not ? wins[i].why_not : "no base backup reaches it");
+					continue;
+				}
+				pgr_time_format_utc(wins[i].earliest, from, sizeof from);
+				pgr_time_format_utc(wins[i].latest, to, sizeof to);
+				fprintf(out, "  timeline %-4u %s .. %s (base %s, last WAL %s)%s\n", wins[i].timeline,
+				        from, to, wins[i].earliest_base ? wins[i].earliest_base : "?",
+				        wins[i].last_wal ? wins[i].last_wal : "?", wins[i].gap_after ? ", gap" : "");
+			}
+		}
+		pgr_windows_free(wins, nw);
+	}
 	bool any = false;
 	for (int i = 0; i < s->n_checks; i++) {
 		if (s->checks[i].level == PGR_OK)
@@ -529,6 +550,29 @@ char *pgr_status_to_json(const struct pgr_status *s)
 		}
 		if (s->snap)
 			add_time(w, "last_archived_commit", s->snap->facts.last_archived_commit);
+		/* One window per timeline: after a point-in-time recovery the old
+		 * timeline stays restorable (recovery_target_timeline) to its own end. */
+		struct pgr_window *wins = NULL;
+		size_t nw = pgr_catalog_windows(&s->catalog, &wins);
+		cJSON *arr = cJSON_AddArrayToObject(root, "windows");
+		for (size_t i = 0; i < nw; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddNumberToObject(o, "timeline", wins[i].timeline);
+			cJSON_AddBoolToObject(o, "exists", wins[i].exists);
+			if (wins[i].exists) {
+				add_time(o, "earliest", wins[i].earliest);
+				add_time(o, "latest", wins[i].latest);
+				cJSON_AddStringToObject(o, "earliest_base",
+				                        wins[i].earliest_base ? wins[i].earliest_base : "");
+				cJSON_AddStringToObject(o, "last_wal", wins[i].last_wal ? wins[i].last_wal : "");
+				if (wins[i].gap_after)
+					cJSON_AddStringToObject(o, "gap_after", wins[i].gap_after);
+			} else if (wins[i].why_not) {
+				cJSON_AddStringToObject(o, "why_not", wins[i].why_not);
+			}
+			cJSON_AddItemToArray(arr, o);
+		}
+		pgr_windows_free(wins, nw);
 	}
 	cJSON *checks = cJSON_AddArrayToObject(root, "checks");
 	for (int i = 0; i < s->n_checks; i++) {

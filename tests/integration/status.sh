@@ -50,6 +50,11 @@ d = json.load(sys.stdin)
 print(d["overall"], d["database"]["reachable"], d["archiver"]["failed_count"], d["window"]["exists"],
       d["newest_base"]["timeline"], d["newest_dump"]["key"].startswith("database/postgres-backup-"))')
 is "$parsed" "OK True 0 True 1 True" "the JSON document carries overall, database, archiver, window and backups"
+is "$(printf '%s' "$j_out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print([(w["timeline"], w["exists"], w["earliest_base"] == d["window"]["earliest_base"]) for w in d["windows"]])')" \
+	"[(1, True, True)]" "the window per timeline lists timeline 1 from the same base backup"
 
 # Break archiving the way it breaks in production: the command fails.
 pgt_psql db postgres "ALTER SYSTEM SET archive_command = '/bin/false'" && pgt_psql db postgres "SELECT pg_reload_conf()" >/dev/null

@@ -362,6 +362,46 @@ static void window_newest_base_unusable(void **state)
 	fx_free(&f);
 }
 
+/* After a point-in-time recovery: timeline 1 was archived up to segment 12,
+ * timeline 2 branched off at segment 10. Each timeline has its own window:
+ * timeline 1's ends at 12 (restorable with recovery_target_timeline = 1),
+ * timeline 2's at 15; neither is a gap. */
+static void windows_per_timeline(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f, 16 * MiB);
+	fx_segs(&f, 1, 1, 12, T0);
+	fx_obj(&f, "wal-archive/00000002.history", 42, T0 + 13 * HOUR);
+	fx_segs(&f, 2, 10, 15, T0 + 13 * HOUR);
+	char *b = fx_base(&f, T0 + 2 * HOUR, "complete", 1, 3, 4);
+	struct pgr_catalog cat;
+	fx_build(&f, &cat);
+	struct pgr_window *v = NULL;
+	size_t n = pgr_catalog_windows(&cat, &v);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].timeline, 1);
+	assert_true(v[0].exists);
+	assert_string_equal(v[0].earliest_base, b);
+	assert_segname(v[0].last_wal, 1, 12, 16 * MiB);
+	assert_null(v[0].gap_after);
+	assert_int_equal(v[1].timeline, 2);
+	assert_true(v[1].exists);
+	assert_string_equal(v[1].earliest_base, b);
+	assert_segname(v[1].last_wal, 2, 15, 16 * MiB);
+	assert_null(v[1].gap_after);
+	/* The main window follows the switch to the newest timeline. */
+	struct pgr_window w;
+	pgr_catalog_window(&cat, &w);
+	assert_int_equal(w.timeline, 2);
+	assert_segname(w.last_wal, 2, 15, 16 * MiB);
+	pgr_window_free(&w);
+	pgr_windows_free(v, n);
+	pgr_catalog_free(&cat);
+	free(b);
+	fx_free(&f);
+}
+
 /* A promote: timeline 2 starts (with its .history) where timeline 1's last
  * whole segment ends; the old timeline's last segment is only a .partial. */
 static void window_timeline_switch(void **state)
@@ -543,19 +583,13 @@ static void empty_store(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(window_continuous),
-	        cmocka_unit_test(window_gap),
-	        cmocka_unit_test(window_gap_between_bases),
-	        cmocka_unit_test(window_no_base),
-	        cmocka_unit_test(window_no_complete_base),
-	        cmocka_unit_test(window_base_wal_missing),
-	        cmocka_unit_test(window_newest_base_unusable),
-	        cmocka_unit_test(window_timeline_switch),
-	        cmocka_unit_test(window_small_segments),
-	        cmocka_unit_test(newest_dump_and_base),
-	        cmocka_unit_test(unreadable_manifest),
-	        cmocka_unit_test(seg_size_from_segments),
-	        cmocka_unit_test(empty_store),
+	        cmocka_unit_test(window_continuous),           cmocka_unit_test(window_gap),
+	        cmocka_unit_test(window_gap_between_bases),    cmocka_unit_test(window_no_base),
+	        cmocka_unit_test(window_no_complete_base),     cmocka_unit_test(window_base_wal_missing),
+	        cmocka_unit_test(window_newest_base_unusable), cmocka_unit_test(window_timeline_switch),
+	        cmocka_unit_test(windows_per_timeline),        cmocka_unit_test(window_small_segments),
+	        cmocka_unit_test(newest_dump_and_base),        cmocka_unit_test(unreadable_manifest),
+	        cmocka_unit_test(seg_size_from_segments),      cmocka_unit_test(empty_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
