@@ -799,8 +799,26 @@ static void detail_window(struct pgr_console *c, struct rows *rs)
 	if (w->gap_after)
 		rows_add(rs, PGR_ROLE_FAIL, w->gap_after,
 		         "GAP             %s is missing: later archived WAL cannot be replayed", w->gap_after);
-	rows_heading(rs, "Base backups in the store");
 	const struct pgr_catalog *cat = &f->catalog;
+	/* Every timeline's own window: after a PITR the old timeline stays
+	 * restorable to its end (recovery_target_timeline). */
+	struct pgr_window *wins = NULL;
+	size_t nw = pgr_catalog_windows(cat, &wins);
+	rows_heading(rs, "Window per timeline");
+	for (size_t i = 0; i < nw; i++) {
+		if (!wins[i].exists) {
+			rows_add(rs, PGR_ROLE_MUTED, NULL, "timeline %-4u none: %s", wins[i].timeline,
+			         wins[i].why_not ? wins[i].why_not : "no base backup reaches it");
+			continue;
+		}
+		fmt_time(wins[i].earliest, t1, sizeof t1);
+		fmt_time(wins[i].latest, t2, sizeof t2);
+		rows_add(rs, wins[i].gap_after ? PGR_ROLE_WARN : PGR_ROLE_NORMAL, wins[i].last_wal,
+		         "timeline %-4u %s .. %s  last %s%s", wins[i].timeline, t1, t2,
+		         wins[i].last_wal ? wins[i].last_wal : "?", wins[i].gap_after ? "  GAP" : "");
+	}
+	pgr_windows_free(wins, nw);
+	rows_heading(rs, "Base backups in the store");
 	for (size_t i = cat->n_bases; i > 0; i--) {
 		const struct pgr_base *b = &cat->bases[i - 1];
 		bool in = b->complete && b->manifest.stop_time >= w->earliest;

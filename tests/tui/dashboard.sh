@@ -182,6 +182,15 @@ tmx_keys Escape
 tmx_wait_gone "LSN range|filter: base|Backups /base" 5
 ok $? "Esc closes the view and clears the filter"
 
+# The window view lists each timeline's own window (after a PITR the old one stays restorable).
+tmx_keys BTab Enter
+tmx_wait_for "Window per timeline" 5
+ok $? "Enter on the recoverable window lists the window per timeline" || diag "$TMX_SCREEN"
+like "$TMX_SCREEN" "timeline 1 +[0-9-]+ [0-9:]+Z? ?\.\. " "with timeline 1's earliest and latest points"
+tmx_keys Escape
+tmx_wait_gone "Window per timeline" 5
+tmx_keys Tab
+
 # y copies the selected value through OSC 52 (tmux keeps it as a paste buffer).
 tmx_tmux set-option -g set-clipboard on
 tmx_keys y
