@@ -29,6 +29,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -649,6 +650,10 @@ struct follower {
 static void *follower_main(void *arg)
 {
 	struct follower *f = arg;
+	/* Hash only on CPU time nobody else wants: pg_basebackup and the walsender
+	 * are the critical path, and the hash catches up while they wait on I/O. */
+	struct sched_param idle = {0};
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	char *buf = xmalloc(COPY_BUF);
 	struct pgr_sha256 *h = pgr_sha256_new();
 	int fd = -1;
