@@ -8,20 +8,12 @@
 . "$PGR_TEST_LIB/pgcluster.sh"
 pgt_setup
 
-SB="$XDG_STATE_HOME/pgrescue/sandbox"
 CFG="$XDG_CONFIG_HOME/pgrescue/config.ini"
 
 # Whatever happens, leave no server or replica running.
-sb_cleanup() {
-	if [ -f "$SB/data/postmaster.pid" ]; then
-		pgt_as_server "$PG_BINDIR/pg_ctl" -D "$SB/data" -m immediate -w stop >/dev/null 2>&1
-	fi
-	pgt_cleanup
-}
-trap sb_cleanup EXIT
+. "$PGR_TEST_LIB/sandbox.sh"
+sb_trap_cleanup
 
-sb_port() { sed -n 's/.*"port":[[:space:]]*\([0-9]*\).*/\1/p' "$SB/sandbox.json" 2>/dev/null; }
-sb_sql() { "$PG_BINDIR/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$SB/run" -p "$(sb_port)" -U postgres -d clipper_db -c "$1"; }
 # Live app replicas, by their pid files (as the platform counts them), sorted.
 sb_replica_pids() {
 	local f pid
@@ -37,16 +29,6 @@ sb_replica_pids() {
 sb_replica_procs() { pgrep -f "app-replica host=$SB/run " | wc -l; }
 sb_postmaster() { pgrep -f "postgres -D $SB/data\$" | head -1; }
 section() { sed -n "/^\[env $1\]/,/^\[/p" "$CFG" | sed '/^\[env '"$1"'\]/!{/^\[/d}'; }
-# Bounded wait for a condition (not a timing assertion: it only stops a hang).
-wait_for() {
-	local secs=$1; shift
-	local i
-	for ((i = 0; i < secs * 5; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	"$@"
-}
 
 # A pre-existing environment that must survive every sandbox command.
 pgt_config "$CFG" prod "host=/nonexistent/prod port=5432 dbname=clipper_db user=clipper" \

@@ -8,31 +8,14 @@
 . "$PGR_TEST_LIB/pgcluster.sh"
 . "$PGR_TEST_LIB/tmux.sh"
 pgt_setup
+. "$PGR_TEST_LIB/sandbox.sh"
+sb_trap_cleanup
 
-SB="$XDG_STATE_HOME/pgrescue/sandbox"
 CFG="$XDG_CONFIG_HOME/pgrescue/config.ini"
 export LANG=C.UTF-8 LC_ALL=C.UTF-8
 unset NO_COLOR
 
-mon_cleanup() {
-	tmx_cleanup
-	if [ -f "$SB/data/postmaster.pid" ]; then
-		pgt_as_server "$PG_BINDIR/pg_ctl" -D "$SB/data" -m immediate -w stop >/dev/null 2>&1
-	fi
-	pgt_cleanup
-}
-trap mon_cleanup EXIT
 
-sb_port() { sed -n 's/.*"port":[[:space:]]*\([0-9]*\).*/\1/p' "$SB/sandbox.json" 2>/dev/null; }
-sb_sql() { "$PG_BINDIR/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$SB/run" -p "$(sb_port)" -U postgres -d clipper_db -c "$1"; }
-wait_for() { # SECS CMD...: a bounded wait (it only stops a hang)
-	local secs=$1 i; shift
-	for ((i = 0; i < secs * 5; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	"$@"
-}
 quit_clean() { # NAME
 	tmx_keys q
 	if tmx_wait_exit 30; then
