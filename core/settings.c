@@ -74,6 +74,8 @@ static const struct str_key str_keys[] = {
         SK(prometheus),
         SK(theme),
         SK(sandbox_dir),
+        SK(audit_log),
+        SK(audit_key_file),
 };
 struct dur_key {
 	const char *name;
@@ -110,6 +112,24 @@ void pgr_env_copy(struct pgr_env *dst, const struct pgr_env *src)
 		if (*f)
 			*f = xstrdup(*f);
 	}
+}
+
+static bool valid_env_name(const char *n);
+
+char *pgr_env_to_ini(const struct pgr_env *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *name = e->name && valid_env_name(e->name) ? e->name : "adhoc";
+	sb_printf(&sb, "[env %s]\n", name);
+	for (size_t i = 0; i < N_STR; i++) {
+		const char *v = *str_field((struct pgr_env *)e, i);
+		if (v && *v)
+			sb_printf(&sb, "%s = %s\n", str_keys[i].name, v);
+	}
+	for (size_t i = 0; i < N_DUR; i++)
+		sb_printf(&sb, "%s = %llds\n", dur_keys[i].name, (long long)*dur_field((struct pgr_env *)e, i));
+	sb_printf(&sb, "readonly = %s\n", e->readonly ? "true" : "false");
+	return sb_steal(&sb);
 }
 
 void pgr_env_free(struct pgr_env *e)

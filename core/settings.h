@@ -47,6 +47,11 @@ struct pgr_env {
 	char *pushgateway; /* http://host:9091 */
 	char *prometheus; /* http://host:9090, read by the dashboard */
 
+	/* The audit log (default <state dir>/audit.log) and an optional HMAC key
+	 * file (not readable by others) that turns the hash chain into HMACs. */
+	char *audit_log;
+	char *audit_key_file;
+
 	bool readonly;
 	char *theme;
 	char *sandbox_dir; /* set for the environment `sandbox up` made */
@@ -77,6 +82,10 @@ void pgr_env_defaults(struct pgr_env *env);
 /* Deep copy (dst is overwritten, not freed first). */
 void pgr_env_copy(struct pgr_env *dst, const struct pgr_env *src);
 void pgr_env_free(struct pgr_env *env);
+/* The environment as an [env NAME] INI section, every key written out, so
+ * that pgr_config_parse_string gives the same environment back (plans carry
+ * their environment this way). Newly allocated. */
+char *pgr_env_to_ini(const struct pgr_env *env);
 /* Replace one string field, freeing the old value. */
 void pgr_env_set(char **field, const char *value);
 /* Add or replace one [env NAME] section in the file at path, keeping every

@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "commands.h"
 #include "keymap.h"
 #include "ops/backup.h"
 #include "ops/sandbox.h"
@@ -22,20 +23,6 @@
 #include "settings.h"
 #include "storage/storage.h"
 #include "ui.h"
-
-/* Exit codes. status has its own: 0 ok, 1 warning, 2 critical, 3 unknown. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-struct globals {
-	const char *config_path; /* --config */
-	const char *env_name; /* --env */
-	const char *store_url; /* --store: overrides (or replaces) the environment's store */
-	const char *dsn; /* --dsn */
-	bool json;
-	const char *theme; /* --theme */
-	bool no_color; /* --no-color */
-	int interval_ms; /* --interval SECONDS; 0: the default */
-};
 
 static void usage(FILE *out)
 {
@@ -70,14 +57,13 @@ static void usage(FILE *out)
 	      out);
 }
 
-static int fail_with(const struct pgr_error *err, int code)
+int fail_with(const struct pgr_error *err, int code)
 {
 	pgr_error_print(stderr, err);
 	return code;
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -90,8 +76,8 @@ static int usage_error(const char *fmt, ...)
 
 /* Load the config and select the environment. With --store (and no config
  * file) an ad-hoc environment is made, so archive_command needs no config. */
-static bool load_env(const struct globals *g, struct pgr_config *cfg, struct pgr_env *adhoc,
-                     const struct pgr_env **env_out, bool need_env, struct pgr_error *err)
+bool load_env(const struct globals *g, struct pgr_config *cfg, struct pgr_env *adhoc, const struct pgr_env **env_out,
+              bool need_env, struct pgr_error *err)
 {
 	char *path = pgr_config_default_path(g->config_path);
 	bool explicit_path = g->config_path || getenv("PGRESCUE_CONFIG");
@@ -389,6 +375,14 @@ int main(int argc, char **argv)
 		return cmd_wal(&g, n, args, false);
 	if (!strcmp(cmd, "sandbox"))
 		return cmd_sandbox(&g, n, args);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(&g, n, args);
+	if (!strcmp(cmd, "pitr"))
+		return cmd_pitr(&g, n, args);
+	if (!strcmp(cmd, "runs"))
+		return cmd_runs(&g, n, args);
+	if (!strcmp(cmd, "audit"))
+		return cmd_audit(&g, n, args);
 	if (!strcmp(cmd, "monitor"))
 		return cmd_console(&g, true, n, args);
 	if (!strcmp(cmd, "help"))

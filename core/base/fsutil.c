@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pwd.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,4 +332,20 @@ bool pgr_sha256_file(const char *path, char hex[65], uint64_t *size, struct pgr_
 	if (size)
 		*size = total;
 	return true;
+}
+
+char *pgr_state_dir(void)
+{
+	const char *d = getenv("PGRESCUE_STATE_DIR");
+	if (d && *d)
+		return xstrdup(d);
+	const char *xdg = getenv("XDG_STATE_HOME");
+	if (xdg && *xdg)
+		return xasprintf("%s/pgrescue", xdg);
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw ? pw->pw_dir : "/tmp";
+	}
+	return xasprintf("%s/.local/state/pgrescue", home);
 }

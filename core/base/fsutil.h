@@ -28,6 +28,10 @@ bool pgr_chown_tree(const char *path, uid_t uid, gid_t gid, bool recursive, stru
 bool pgr_path_reachable_by(const char *path, uid_t uid, gid_t gid);
 /* Absolute path of the running executable (static buffer). */
 const char *pgr_self_exe(void);
+/* Where pgrescue keeps its state (runs, locks, the audit log):
+ * $PGRESCUE_STATE_DIR, else $XDG_STATE_HOME/pgrescue, else
+ * ~/.local/state/pgrescue. Newly allocated; not created. */
+char *pgr_state_dir(void);
 /* Free bytes on the file system holding path; false when unknown. */
 bool pgr_fs_free_bytes(const char *path, uint64_t *bytes);
 

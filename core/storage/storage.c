@@ -214,3 +214,8 @@ void pgr_object_list_add(struct pgr_object_list *l, const char *key, uint64_t si
 	l->items[l->n].mtime = mtime;
 	l->n++;
 }
+
+char *pgr_store_local_path(struct pgr_store *st, const char *key)
+{
+	return st->ops->local_path ? st->ops->local_path(st, key) : NULL;
+}

@@ -51,6 +51,10 @@ struct pgr_store_ops {
 	/* A local directory on the same file system as the store where large
 	 * files may be staged, so put(consume) is a rename; NULL if none. */
 	const char *(*staging_dir)(struct pgr_store *st);
+	/* The object's path on this machine when the backend is a local file
+	 * system (readers such as pg_restore -j then need no copy); NULL if none.
+	 * Newly allocated. */
+	char *(*local_path)(struct pgr_store *st, const char *key);
 };
 
 struct pgr_store {
@@ -75,6 +79,8 @@ bool pgr_store_put(struct pgr_store *st, const char *key, const char *local_path
                    pgr_progress_fn progress, void *pctx, struct pgr_error *err);
 bool pgr_store_delete(struct pgr_store *st, const char *key, struct pgr_error *err);
 const char *pgr_store_staging_dir(struct pgr_store *st);
+/* Local path of an existing object, or NULL (remote backend, absent, bad key). */
+char *pgr_store_local_path(struct pgr_store *st, const char *key);
 
 void pgr_object_list_free(struct pgr_object_list *l);
 /* Append a copy of key (list building by backends). */

@@ -996,6 +996,19 @@ static const char *file_staging_dir(struct pgr_store *st)
 	return path;
 }
 
+static char *file_local_path(struct pgr_store *st, const char *key)
+{
+	if (!key_valid(key, false))
+		return NULL;
+	char *path = key_path(fs_of(st), key);
+	struct stat sb;
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
 const struct pgr_store_ops pgr_store_file_ops = {
         .scheme = "file",
         .open = file_open,
@@ -1007,4 +1020,5 @@ const struct pgr_store_ops pgr_store_file_ops = {
         .put = file_put,
         .del = file_del,
         .staging_dir = file_staging_dir,
+        .local_path = file_local_path,
 };

@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "recovery/lock.h"
+typedef int pgr_placeholder_lock;

@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "recovery/plan.h"
+typedef int pgr_placeholder_plan;

@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "recovery/restore.h"
+typedef int pgr_placeholder_restore;

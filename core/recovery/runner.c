@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "recovery/runner.h"
+typedef int pgr_placeholder_runner;

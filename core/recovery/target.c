@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "recovery/target.h"
+typedef int pgr_placeholder_target;

@@ -1,0 +1,64 @@
+/* Point-in-time recovery targets: parsing (a time must carry its zone),
+ * description in UTC, the database's zone and local time, validation against
+ * the recoverable window, and the recovery_target_* settings they become. */
+#ifndef PGR_TARGET_H
+#define PGR_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/error.h"
+#include "model/catalog.h"
+
+enum pgr_target_kind {
+	PGR_TARGET_TIME,
+	PGR_TARGET_XID,
+	PGR_TARGET_LSN,
+	PGR_TARGET_NAME,
+	PGR_TARGET_IMMEDIATE,
+};
+
+struct pgr_target {
+	enum pgr_target_kind kind;
+	time_t time; /* TIME: seconds, UTC */
+	int usec; /* TIME: microseconds part */
+	uint64_t xid; /* XID */
+	uint64_t lsn; /* LSN */
+	char name[64]; /* NAME: restore point name */
+	bool inclusive; /* default true; --exclusive clears it */
+};
+
+/* Parse one target. kind_opt is the option it came with: "time", "xid",
+ * "lsn", "name" or "immediate" (value NULL). A time without an explicit zone
+ * (Z, +HH:MM, or a zone name such as Europe/Berlin) is refused, with a hint
+ * showing the same time with the local zone's offset. */
+bool pgr_target_parse(const char *kind_opt, const char *value, struct pgr_target *t, struct pgr_error *err);
+
+/* The settings for postgresql.auto.conf, as "key = 'value'" lines (newline
+ * separated, without recovery_target_action); newly allocated. */
+char *pgr_target_settings(const struct pgr_target *t);
+/* One line: "time 2026-11-24 03:12:00.5 UTC (inclusive)", "xid 1234 (exclusive)". */
+char *pgr_target_describe(const struct pgr_target *t);
+/* For a time target: the same instant in UTC, in db_zone (an IANA name such as
+ * "Europe/Berlin"; NULL to leave out) and in the local zone, one per line,
+ * each labelled. Newly allocated. */
+char *pgr_target_time_echo(const struct pgr_target *t, const char *db_zone);
+
+/* Is the target inside the window? Time: earliest <= t <= latest. LSN: at or
+ * after the earliest base backup's stop LSN and before the end of the last
+ * archived segment. xid, name: cannot be checked here (true). immediate:
+ * true when the window exists. On failure err says why and, for a time,
+ * gives the window in UTC as a HINT. */
+bool pgr_target_check_window(const struct pgr_target *t, const struct pgr_catalog *cat, const struct pgr_window *w,
+                             struct pgr_error *err);
+/* The base backup to start from: for time, the newest complete base backup
+ * on the window's timeline (or an ancestor) whose stop_time is before the
+ * target; for LSN, whose stop_lsn <= target; for xid/name/immediate, the
+ * window's earliest base (time/lsn unknown), or the newest for immediate.
+ * NULL with err set when none qualifies. */
+const struct pgr_base *pgr_target_pick_base(const struct pgr_target *t, const struct pgr_catalog *cat,
+                                            const struct pgr_window *w, struct pgr_error *err);
+
+#endif
