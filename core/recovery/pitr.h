@@ -34,6 +34,10 @@ void pgr_pitr_opts_default(struct pgr_pitr_opts *o);
  * window and picks the base backup; errors say why with a HINT. */
 bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, const struct pgr_pitr_opts *o,
                    struct pgr_plan *p, struct pgr_error *err);
+/* The checks of the plan's first (preflight) step, run by the command line
+ * and the wizard before asking for confirmation, so a plan that cannot work
+ * is refused before anyone types the environment's name. Read-only. */
+bool pgr_pitr_preflight(const struct pgr_plan *p, struct pgr_error *err);
 extern const struct pgr_step_impl pgr_pitr_steps[]; /* terminated by an entry with id NULL */
 
 #endif

@@ -27,6 +27,10 @@ void pgr_restore_opts_default(struct pgr_restore_opts *o);
  * the newest ones as a hint), no dump at all, a dump that is not complete. */
 bool pgr_restore_plan(const struct pgr_env *env, const struct pgr_catalog *cat, const struct pgr_restore_opts *o,
                       struct pgr_plan *p, struct pgr_error *err);
+/* The checks of the plan's first (preflight) step, run by the command line
+ * and the wizard before asking for confirmation, so a plan that cannot work
+ * is refused before anyone types the environment's name. Read-only. */
+bool pgr_restore_preflight(const struct pgr_plan *p, struct pgr_error *err);
 extern const struct pgr_step_impl pgr_restore_steps[]; /* terminated by an entry with id NULL */
 
 #endif
