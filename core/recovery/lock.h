@@ -32,6 +32,10 @@ bool pgr_lock_acquire(struct pgr_lock *l, const char *env, const char *incident,
                       struct pgr_error *err);
 /* After fork: record the new holder pid (the runner) in the lock file. */
 bool pgr_lock_set_pid(struct pgr_lock *l, pid_t pid, struct pgr_error *err);
+/* The run id is known only after the run directory exists. */
+bool pgr_lock_set_run(struct pgr_lock *l, const char *run, struct pgr_error *err);
+/* Wrap an inherited descriptor (the runner's) that already holds the lock. */
+void pgr_lock_adopt(struct pgr_lock *l, int fd, const char *env);
 /* Who holds it now; false when nobody does. */
 bool pgr_lock_holder(const char *env, struct pgr_lock_holder *h);
 void pgr_lock_release(struct pgr_lock *l);

@@ -1,3 +1,3 @@
-/* placeholder: being written */
+/* placeholder: being written by the lead */
 #include "recovery/pitr.h"
-typedef int pgr_placeholder_pitr;
+const struct pgr_step_impl pgr_pitr_steps[] = {{0}};

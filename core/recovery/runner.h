@@ -143,5 +143,7 @@ bool pgr_run_cancel(const char *run_dir, struct pgr_error *err);
 
 /* The step tables, by plan kind. */
 const struct pgr_step_impl *pgr_step_impls(const char *kind);
+/* Add a step table for another kind (tests use this for a plan of harmless steps). */
+void pgr_step_impls_register(const char *kind, const struct pgr_step_impl *impls);
 
 #endif
