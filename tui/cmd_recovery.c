@@ -1,22 +1,818 @@
+/* The recovery commands: `restore`, `pitr` and `runs`. They build a plan in
+ * core, print it, check it, ask for the environment's name to be typed, and
+ * hand it to a detached runner they then follow; `runs` lists, shows,
+ * follows, resumes and cancels runs. Every refusal and cancellation is
+ * audited like an action. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "base/xalloc.h"
 #include "commands.h"
+#include "model/catalog.h"
+#include "platform/platform.h"
+#include "recovery/audit.h"
+#include "recovery/lock.h"
+#include "recovery/pitr.h"
+#include "recovery/plan.h"
+#include "recovery/restore.h"
+#include "recovery/runner.h"
+#include "recovery/target.h"
+#include "storage/storage.h"
+
+struct run_opts {
+	bool dry_run;
+	bool yes;
+	bool detach;
+	const char *incident;
+	const char *reason;
+};
+
+/* ------------------------------------------------------------ audit */
+
+static void audit_decision(const struct pgr_env *env, const char *plan, const char *incident, const char *reason,
+                           const char *phase, const char *command, const char *detail)
+{
+	struct pgr_audit a;
+	struct pgr_error err = {0};
+	if (!pgr_audit_open(&a, env ? env->audit_log : NULL, env ? env->audit_key_file : NULL, &err)) {
+		fprintf(stderr, "pgrescue: WARNING: cannot write the audit log: %s\n", err.msg);
+		return;
+	}
+	struct pgr_audit_event ev = {
+	        .env = env ? env->name : NULL,
+	        .incident = incident,
+	        .reason = reason,
+	        .plan = plan,
+	        .phase = phase,
+	        .command = command,
+	        .outcome = phase,
+	        .detail = detail,
+	        .duration_ms = -1,
+	};
+	if (!pgr_audit_append(&a, &ev, &err))
+		fprintf(stderr, "pgrescue: WARNING: cannot write the audit log: %s\n", err.msg);
+	pgr_audit_close(&a);
+}
+
+static char *command_line(int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_append(&sb, "pgrescue");
+	for (int i = 0; i < argc; i++)
+		sb_printf(&sb, " %s", argv[i]);
+	return sb_steal(&sb);
+}
+
+static int refuse(const struct pgr_env *env, const char *plan, const struct run_opts *o, const char *cmdline,
+                  const struct pgr_error *err, int code)
+{
+	audit_decision(env, plan, o->incident, o->reason, "refused", cmdline, err->msg);
+	return fail_with(err, code);
+}
+
+/* ------------------------------------------------------------ prompts */
+
+static bool interactive(void)
+{
+	return isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+}
+
+static char *ask(const char *question)
+{
+	fprintf(stderr, "%s", question);
+	fflush(stderr);
+	char buf[512];
+	if (!fgets(buf, sizeof buf, stdin))
+		return NULL;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return xstrdup(buf);
+}
+
+/* ------------------------------------------------------------ following a run */
+
+static volatile sig_atomic_t g_detach;
+static void on_int(int sig)
+{
+	(void)sig;
+	g_detach = 1;
+}
+
+static void print_report(const char *report)
+{
+	if (!report || !*report)
+		return;
+	const char *p = report;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		printf("       %.*s\n", (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+/* Follow a run until it ends (or Ctrl-C detaches). Exit code: 0 done or
+ * waiting at a gate, 1 failed/cancelled/interrupted. */
+static int follow(const char *run_dir)
+{
+	struct sigaction sa = {0}, old_int;
+	sa.sa_handler = on_int;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	g_detach = 0;
+	bool tty = isatty(STDOUT_FILENO);
+	enum pgr_step_state *seen = NULL;
+	size_t n_seen = 0;
+	char *last_msg = NULL;
+	double last_msg_t = 0;
+	int code = EXIT_FAIL;
+	struct pgr_error err = {0};
+	/* Wait for the runner to show up (it writes state.json first thing). */
+	double t_start = pgr_monotonic();
+	for (;;) {
+		struct pgr_run_info info;
+		if (!pgr_run_info_load(run_dir, &info, &err)) {
+			code = fail_with(&err, EXIT_FAIL);
+			break;
+		}
+		if (!seen) {
+			n_seen = info.n_steps;
+			seen = xcalloc(n_seen + 1, sizeof *seen);
+			printf("Run %s (%s on %s)\n", info.id, info.kind, info.env);
+		}
+		for (size_t i = 0; i < info.n_steps && i < n_seen; i++) {
+			enum pgr_step_state st = info.steps[i].state;
+			if (st == seen[i])
+				continue;
+			if (tty && last_msg)
+				printf("\r\033[K");
+			if (st == PGR_STEP_RUNNING)
+				printf("[%zu/%zu] %s ...\n", i + 1, info.n_steps, info.steps[i].title);
+			else if (st != PGR_STEP_PENDING) {
+				printf("[%zu/%zu] %s: %s (%.1f s)\n", i + 1, info.n_steps, info.steps[i].title,
+				       pgr_step_state_name(st), info.steps[i].seconds);
+				print_report(info.steps[i].report);
+			}
+			seen[i] = st;
+		}
+		bool starting =
+		        info.status == PGR_RUN_INTERRUPTED && info.updated == 0 && pgr_monotonic() - t_start < 10;
+		if (info.status == PGR_RUN_RUNNING && info.message && *info.message) {
+			double now = pgr_monotonic();
+			if (tty) {
+				char pct[16] = "";
+				if (info.fraction >= 0)
+					snprintf(pct, sizeof pct, "%3.0f%% ", info.fraction * 100);
+				printf("\r\033[K      %s%.100s", pct, info.message);
+			} else if ((!last_msg || strcmp(last_msg, info.message) != 0) && now - last_msg_t >= 2) {
+				printf("       %s\n", info.message);
+				last_msg_t = now;
+			}
+			free(last_msg);
+			last_msg = xstrdup(info.message);
+		}
+		fflush(stdout);
+		if (info.status != PGR_RUN_RUNNING && !starting) {
+			if (tty && last_msg)
+				printf("\r\033[K");
+			switch (info.status) {
+			case PGR_RUN_DONE:
+				printf("Run %s finished.\n", info.id);
+				code = EXIT_OK;
+				break;
+			case PGR_RUN_WAITING:
+				printf("Run %s is waiting%s%s.\nContinue with: pgrescue runs resume %s\n", info.id,
+				       info.message ? ": " : "", info.message ? info.message : "", info.id);
+				code = EXIT_OK;
+				break;
+			case PGR_RUN_FAILED:
+				fprintf(stderr, "pgrescue: ERROR: run %s failed at step %zu (%s): %s\n", info.id,
+				        info.current + 1,
+				        info.current < info.n_steps ? info.steps[info.current].id : "?",
+				        info.error ? info.error : "see its log");
+				if (info.hint)
+					fprintf(stderr, "HINT: %s\n", info.hint);
+				fprintf(stderr,
+				        "HINT: Nothing after that step ran. Its log: %s/runner.log; retry with "
+				        "`pgrescue "
+				        "runs resume %s` once the cause is fixed.\n",
+				        info.dir, info.id);
+				break;
+			case PGR_RUN_CANCELLED:
+				fprintf(stderr,
+				        "pgrescue: run %s was cancelled before step %zu; resume it with `pgrescue "
+				        "runs resume %s`.\n",
+				        info.id, info.current + 1, info.id);
+				break;
+			default:
+				fprintf(stderr,
+				        "pgrescue: ERROR: the runner of %s stopped during step %zu (%s)\n"
+				        "HINT: Resume it with `pgrescue runs resume %s`; steps already done are "
+				        "checked, not repeated.\n",
+				        info.id, info.current + 1,
+				        info.current < info.n_steps ? info.steps[info.current].id : "?", info.id);
+				break;
+			}
+			pgr_run_info_free(&info);
+			break;
+		}
+		pgr_run_info_free(&info);
+		if (g_detach) {
+			if (tty)
+				printf("\r\033[K");
+			printf("Detached. The run goes on; follow it with `pgrescue runs attach %s`.\n",
+			       strrchr(run_dir, '/') ? strrchr(run_dir, '/') + 1 : run_dir);
+			code = EXIT_OK;
+			break;
+		}
+		usleep(250 * 1000);
+	}
+	free(seen);
+	free(last_msg);
+	sigaction(SIGINT, &old_int, NULL);
+	return code;
+}
+
+/* ------------------------------------------------------------ starting a run */
+
+static bool confirm(const struct globals *g, const struct pgr_env *env, const struct pgr_plan *p,
+                    const struct run_opts *o, const char *cmdline, int *code)
+{
+	if (!pgr_plan_destructive(p))
+		return true;
+	struct pgr_error err = {0};
+	if (o->yes) {
+		if (!g->env_name) {
+			pgr_error_set(&err, PGR_ERR_USAGE,
+			              "--yes needs --env NAME: name the environment you mean to change");
+			pgr_error_hint(&err, "pgrescue --env %s %s ... --yes", env->name, p->kind);
+			*code = refuse(env, p->kind, o, cmdline, &err, EXIT_USAGE);
+			return false;
+		}
+		return true;
+	}
+	if (!interactive()) {
+		pgr_error_set(&err, PGR_ERR_USAGE,
+		              "%s changes environment \"%s\" and needs a confirmation, but there is no terminal to "
+		              "ask on",
+		              p->kind, env->name);
+		pgr_error_hint(&err, "Run it on a terminal, or pass --yes together with --env %s.", env->name);
+		*code = refuse(env, p->kind, o, cmdline, &err, EXIT_USAGE);
+		return false;
+	}
+	const char *what = pgr_kv_get(&p->params, "confirm");
+	fprintf(stderr, "\nThis will %s.\n", what ? what : p->summary ? p->summary : p->kind);
+	char *q = xasprintf("Type the environment's name (%s) to run it; anything else cancels: ", env->name);
+	char *answer = ask(q);
+	free(q);
+	bool ok = answer && !strcmp(answer, env->name);
+	free(answer);
+	if (!ok) {
+		fprintf(stderr, "Cancelled: nothing was changed.\n");
+		audit_decision(env, p->kind, o->incident, o->reason, "cancelled", cmdline,
+		               "the environment's name was not typed");
+		*code = EXIT_FAIL;
+	}
+	return ok;
+}
+
+/* Lock, create the run, hand it to a detached runner, follow it. */
+static int start_run(const struct pgr_env *env, struct pgr_plan *p, const struct run_opts *o, const char *cmdline)
+{
+	struct pgr_error err = {0};
+	struct pgr_lock lock;
+	if (!pgr_lock_acquire(&lock, env->name, p->incident, NULL, &err)) {
+		pgr_lock_release(&lock);
+		return refuse(env, p->kind, o, cmdline, &err, EXIT_FAIL);
+	}
+	char *dir = NULL;
+	if (!pgr_run_create(p, &dir, &err)) {
+		pgr_lock_release(&lock);
+		return fail_with(&err, EXIT_FAIL);
+	}
+	pgr_lock_set_run(&lock, p->run_id, NULL);
+	pid_t pid = 0;
+	if (!pgr_run_spawn(dir, &lock, &pid, &err)) {
+		pgr_lock_release(&lock);
+		free(dir);
+		return fail_with(&err, EXIT_FAIL);
+	}
+	pgr_lock_forget(&lock);
+	int code = EXIT_OK;
+	if (o->detach)
+		printf("Run %s started (runner pid %d).\nFollow it with: pgrescue runs attach %s\n", p->run_id,
+		       (int)pid, p->run_id);
+	else
+		code = follow(dir);
+	free(dir);
+	return code;
+}
+
+static bool ask_incident(struct run_opts *o, char **inc_buf, char **reason_buf)
+{
+	if (o->incident && o->reason)
+		return true;
+	if (!interactive() || o->dry_run)
+		return true;
+	if (!o->incident) {
+		*inc_buf = ask("Incident id (e.g. INC-1234; Enter for none): ");
+		if (!*inc_buf)
+			return false;
+		if (**inc_buf)
+			o->incident = *inc_buf;
+	}
+	if (!o->reason) {
+		*reason_buf = ask("Reason (one line, for the audit log): ");
+		if (!*reason_buf)
+			return false;
+		if (**reason_buf)
+			o->reason = *reason_buf;
+	}
+	return true;
+}
+
+/* Common options; returns 1 when argv[*i] was one, 0 when not, -1 on error. */
+static int common_opt(int argc, char **argv, int *i, struct run_opts *o)
+{
+	const char *a = argv[*i];
+	if (!strcmp(a, "--dry-run"))
+		return o->dry_run = true, 1;
+	if (!strcmp(a, "--yes") || !strcmp(a, "-y"))
+		return o->yes = true, 1;
+	if (!strcmp(a, "--detach"))
+		return o->detach = true, 1;
+	if (!strcmp(a, "--incident") || !strcmp(a, "--reason")) {
+		if (*i + 1 >= argc) {
+			usage_error("%s needs a value", a);
+			return -1;
+		}
+		if (!strcmp(a, "--incident"))
+			o->incident = argv[++*i];
+		else
+			o->reason = argv[++*i];
+		return 1;
+	}
+	if (!strncmp(a, "--incident=", 11))
+		return o->incident = a + 11, 1;
+	if (!strncmp(a, "--reason=", 9))
+		return o->reason = a + 9, 1;
+	return 0;
+}
+
+/* Everything after the plan is built: print, preflight, confirm, run. */
+static int plan_and_run(const struct globals *g, const struct pgr_env *env, struct pgr_plan *p, struct run_opts *o,
+                        const char *cmdline, bool (*preflight)(const struct pgr_plan *, struct pgr_error *))
+{
+	pgr_plan_print(p, stdout);
+	fflush(stdout);
+	if (o->dry_run) {
+		printf("\n--dry-run: nothing was changed.\n");
+		return EXIT_OK;
+	}
+	struct pgr_error err = {0};
+	printf("\nChecking before anything changes ...\n");
+	fflush(stdout);
+	if (!preflight(p, &err))
+		return refuse(env, p->kind, o, cmdline, &err, EXIT_FAIL);
+	printf("Checks passed.\n");
+	fflush(stdout);
+	int code = EXIT_OK;
+	if (!confirm(g, env, p, o, cmdline, &code))
+		return code;
+	return start_run(env, p, o, cmdline);
+}
+
+struct loaded {
+	struct pgr_config cfg;
+	struct pgr_env env;
+	const struct pgr_env *e;
+	struct pgr_store *store;
+	struct pgr_catalog cat;
+	bool have_cat;
+};
+
+static void loaded_free(struct loaded *l)
+{
+	if (l->have_cat)
+		pgr_catalog_free(&l->cat);
+	if (l->store)
+		pgr_store_close(l->store);
+	pgr_env_free(&l->env);
+	pgr_config_free(&l->cfg);
+}
+
+static bool load_catalog(const struct globals *g, struct loaded *l, const char *plan, const struct run_opts *o,
+                         const char *cmdline, int *code)
+{
+	struct pgr_error err = {0};
+	memset(l, 0, sizeof *l);
+	if (!load_env(g, &l->cfg, &l->env, &l->e, true, &err)) {
+		*code = fail_with(&err, EXIT_USAGE);
+		return false;
+	}
+	if (l->e->readonly) {
+		pgr_error_set(&err, PGR_ERR_USAGE, "environment \"%s\" is read-only: %s would change it", l->e->name,
+		              plan);
+		pgr_error_hint(&err, "readonly = true in its [env] section makes it a watch-only environment.");
+		*code = refuse(l->e, plan, o, cmdline, &err, EXIT_USAGE);
+		return false;
+	}
+	if (!l->e->store || !*l->e->store) {
+		pgr_error_set(&err, PGR_ERR_CONFIG, "environment \"%s\" has no store", l->e->name);
+		pgr_error_hint(&err, "Set store = file:///... in its [env] section, or pass --store.");
+		*code = fail_with(&err, EXIT_USAGE);
+		return false;
+	}
+	l->store = pgr_store_open(l->e->store, &err);
+	if (!l->store || !pgr_catalog_build(l->store, &l->cat, &err)) {
+		*code = fail_with(&err, EXIT_FAIL);
+		return false;
+	}
+	l->have_cat = true;
+	return true;
+}
+
+static int replicas_now(const struct pgr_env *env)
+{
+	struct pgr_error err = {0};
+	struct pgr_platform *pf = pgr_platform_open(env, &err);
+	int n = -1;
+	if (pf) {
+		if (!pf->ops->app_replicas(pf, &n, &err))
+			n = -1;
+		pgr_platform_close(pf);
+	}
+	return n;
+}
+
 int cmd_restore(const struct globals *g, int argc, char **argv)
 {
-	(void)g;
-	(void)argc;
-	(void)argv;
-	return usage_error("not built yet");
+	struct run_opts o = {0};
+	struct pgr_restore_opts ro;
+	pgr_restore_opts_default(&ro);
+	for (int i = 1; i < argc; i++) {
+		int c = common_opt(argc, argv, &i, &o);
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c)
+			continue;
+		if ((!strcmp(argv[i], "--backup") || !strcmp(argv[i], "--jobs") || !strcmp(argv[i], "-j")) &&
+		    i + 1 >= argc)
+			return usage_error("%s needs a value", argv[i]);
+		if (!strcmp(argv[i], "--backup"))
+			ro.backup = argv[++i];
+		else if (!strncmp(argv[i], "--backup=", 9))
+			ro.backup = argv[i] + 9;
+		else if (!strcmp(argv[i], "--jobs") || !strcmp(argv[i], "-j")) {
+			char *end;
+			long j = strtol(argv[++i], &end, 10);
+			if (*end || j < 1 || j > 64)
+				return usage_error("--jobs takes a number from 1 to 64, not \"%s\"", argv[i]);
+			ro.jobs = (int)j;
+		} else
+			return usage_error("unknown option \"%s\" for restore", argv[i]);
+	}
+	char *cmdline = command_line(argc, argv);
+	struct loaded l;
+	int code = EXIT_OK;
+	char *inc = NULL, *why = NULL;
+	if (!load_catalog(g, &l, "restore", &o, cmdline, &code)) {
+		loaded_free(&l);
+		free(cmdline);
+		return code;
+	}
+	if (!ask_incident(&o, &inc, &why)) {
+		code = EXIT_FAIL;
+		goto out;
+	}
+	ro.incident = o.incident;
+	ro.reason = o.reason;
+	ro.replicas_now = replicas_now(l.e);
+	struct pgr_plan p;
+	struct pgr_error err = {0};
+	if (!pgr_restore_plan(l.e, &l.cat, &ro, &p, &err)) {
+		code = refuse(l.e, "restore", &o, cmdline, &err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+		goto out;
+	}
+	code = plan_and_run(g, l.e, &p, &o, cmdline, pgr_restore_preflight);
+	pgr_plan_free(&p);
+out:
+	free(inc);
+	free(why);
+	loaded_free(&l);
+	free(cmdline);
+	return code;
 }
+
+static const char *pitr_exe(const struct pgr_env *env)
+{
+	/* The server's user runs restore_command: the sandbox keeps a copy it can execute. */
+	static char path[4096];
+	if (env->sandbox_dir) {
+		snprintf(path, sizeof path, "%s/bin/pgrescue", env->sandbox_dir);
+		if (access(path, X_OK) == 0)
+			return path;
+	}
+	return pgr_self_exe();
+}
+
 int cmd_pitr(const struct globals *g, int argc, char **argv)
 {
-	(void)g;
-	(void)argc;
-	(void)argv;
-	return usage_error("not built yet");
+	struct run_opts o = {0};
+	struct pgr_pitr_opts po;
+	pgr_pitr_opts_default(&po);
+	const char *kind = NULL, *value = NULL;
+	int n_targets = 0;
+	bool exclusive = false;
+	static const char *const kinds[] = {"time", "xid", "lsn", "name"};
+	for (int i = 1; i < argc; i++) {
+		int c = common_opt(argc, argv, &i, &o);
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c)
+			continue;
+		const char *a = argv[i];
+		bool matched = false;
+		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+			char opt[16], opteq[16];
+			snprintf(opt, sizeof opt, "--%s", kinds[k]);
+			snprintf(opteq, sizeof opteq, "--%s=", kinds[k]);
+			if (!strcmp(a, opt)) {
+				if (i + 1 >= argc)
+					return usage_error("%s needs a value", a);
+				kind = kinds[k], value = argv[++i], n_targets++, matched = true;
+			} else if (!strncmp(a, opteq, strlen(opteq))) {
+				kind = kinds[k], value = a + strlen(opteq), n_targets++, matched = true;
+			}
+		}
+		if (matched)
+			continue;
+		if (!strcmp(a, "--immediate"))
+			kind = "immediate", value = NULL, n_targets++;
+		else if (!strcmp(a, "--exclusive"))
+			exclusive = true;
+		else if (!strcmp(a, "--pause"))
+			po.pause = true;
+		else if (!strcmp(a, "--backup")) {
+			if (i + 1 >= argc)
+				return usage_error("--backup needs a base backup label");
+			po.base = argv[++i];
+		} else if (!strncmp(a, "--backup=", 9))
+			po.base = a + 9;
+		else
+			return usage_error("unknown option \"%s\" for pitr", a);
+	}
+	if (n_targets != 1)
+		return usage_error(
+		        "pitr needs exactly one target: --time T, --xid X, --lsn L, --name N or --immediate");
+	struct pgr_error err = {0};
+	if (!pgr_target_parse(kind, value, &po.target, &err))
+		return fail_with(&err, EXIT_USAGE);
+	po.target.inclusive = !exclusive;
+	char *cmdline = command_line(argc, argv);
+	struct loaded l;
+	int code = EXIT_OK;
+	char *inc = NULL, *why = NULL;
+	if (!load_catalog(g, &l, "pitr", &o, cmdline, &code)) {
+		loaded_free(&l);
+		free(cmdline);
+		return code;
+	}
+	if (!ask_incident(&o, &inc, &why)) {
+		code = EXIT_FAIL;
+		goto out;
+	}
+	po.incident = o.incident;
+	po.reason = o.reason;
+	po.replicas_now = replicas_now(l.e);
+	po.self_exe = pitr_exe(l.e);
+	struct pgr_plan p;
+	if (!pgr_pitr_plan(l.e, &l.cat, &po, &p, &err)) {
+		code = refuse(l.e, "pitr", &o, cmdline, &err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+		goto out;
+	}
+	code = plan_and_run(g, l.e, &p, &o, cmdline, pgr_pitr_preflight);
+	pgr_plan_free(&p);
+out:
+	free(inc);
+	free(why);
+	loaded_free(&l);
+	free(cmdline);
+	return code;
 }
+
+/* ------------------------------------------------------------ runs */
+
+static void fmt_age(time_t t, char *buf, size_t n)
+{
+	if (!t) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	pgr_time_format_utc(t, buf, n);
+}
+
+static int runs_list(const struct globals *g)
+{
+	struct pgr_run_info *v;
+	size_t n;
+	struct pgr_error err = {0};
+	if (!pgr_runs_list(g->env_name, &v, &n, &err))
+		return fail_with(&err, EXIT_FAIL);
+	if (n == 0) {
+		printf("No runs%s%s.\n", g->env_name ? " for environment " : "", g->env_name ? g->env_name : "");
+		return EXIT_OK;
+	}
+	printf("%-44s %-8s %-12s %-11s %-22s %s\n", "RUN", "KIND", "ENV", "STATUS", "STARTED (UTC)", "STEP");
+	for (size_t i = 0; i < n; i++) {
+		char t[32];
+		fmt_age(v[i].started, t, sizeof t);
+		const char *step = v[i].current < v[i].n_steps ? v[i].steps[v[i].current].id : "-";
+		printf("%-44s %-8s %-12s %-11s %-22s %zu/%zu %s\n", v[i].id, v[i].kind, v[i].env,
+		       pgr_run_status_name(v[i].status), t,
+		       v[i].current < v[i].n_steps ? v[i].current + 1 : v[i].n_steps, v[i].n_steps, step);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].status == PGR_RUN_INTERRUPTED || v[i].status == PGR_RUN_WAITING) {
+			printf("\nRun %s is %s at step %zu: continue it with `pgrescue runs resume %s`.\n", v[i].id,
+			       pgr_run_status_name(v[i].status), v[i].current + 1, v[i].id);
+			break;
+		}
+	pgr_runs_free(v, n);
+	return EXIT_OK;
+}
+
+static int runs_show(const char *dir)
+{
+	struct pgr_run_info info;
+	struct pgr_error err = {0};
+	if (!pgr_run_info_load(dir, &info, &err))
+		return fail_with(&err, EXIT_FAIL);
+	char t[32];
+	fmt_age(info.started, t, sizeof t);
+	printf("Run %s\n  %s\n  environment %s, incident %s%s%s\n  started %s, %s%s%s\n\n", info.id,
+	       info.summary ? info.summary : info.kind, info.env, info.incident ? info.incident : "(none)",
+	       info.reason ? ": " : "", info.reason ? info.reason : "", t, pgr_run_status_name(info.status),
+	       info.pid ? ", runner pid " : "", "");
+	if (info.pid)
+		printf("  runner pid %d\n\n", (int)info.pid);
+	for (size_t i = 0; i < info.n_steps; i++) {
+		printf("%2zu. %-9s %s", i + 1, pgr_step_state_name(info.steps[i].state), info.steps[i].title);
+		if (info.steps[i].seconds > 0)
+			printf(" (%.1f s)", info.steps[i].seconds);
+		printf("\n");
+		print_report(info.steps[i].report);
+	}
+	if (info.error)
+		printf("\nERROR: %s\n", info.error);
+	if (info.hint)
+		printf("HINT: %s\n", info.hint);
+	printf("\nLog: %s/runner.log\n", info.dir);
+	pgr_run_info_free(&info);
+	return EXIT_OK;
+}
+
+static int runs_resume(const struct globals *g, const char *dir, struct run_opts *o, const char *cmdline)
+{
+	struct pgr_error err = {0};
+	struct pgr_run_info info;
+	if (!pgr_run_info_load(dir, &info, &err))
+		return fail_with(&err, EXIT_FAIL);
+	struct pgr_plan p;
+	char *pj = xasprintf("%s/plan.json", dir);
+	char *text = NULL;
+	bool ok = pgr_read_file(pj, &text, NULL, &err) && pgr_plan_from_json(text, pj, &p, &err);
+	free(text);
+	free(pj);
+	if (!ok) {
+		pgr_run_info_free(&info);
+		return fail_with(&err, EXIT_FAIL);
+	}
+	int code = EXIT_OK;
+	o->incident = p.incident;
+	o->reason = p.reason;
+	if (info.status == PGR_RUN_RUNNING) {
+		printf("Run %s is running (runner pid %d); following it.\n", info.id, (int)info.pid);
+		code = follow(dir);
+	} else if (info.status == PGR_RUN_DONE) {
+		printf("Run %s has finished: nothing to resume.\n", info.id);
+	} else {
+		/* The plan was confirmed once; a resumed destructive plan is confirmed again. */
+		bool destructive_left = false;
+		for (size_t i = info.current; i < p.n_steps; i++)
+			destructive_left |= p.steps[i].destructive;
+		printf("Run %s: %s at step %zu of %zu (%s).\n", info.id, pgr_run_status_name(info.status),
+		       info.current + 1, info.n_steps,
+		       info.current < info.n_steps ? info.steps[info.current].title : "-");
+		if (info.status == PGR_RUN_WAITING) {
+			/* A gate (promote after --pause) is a decision: confirmed like a destructive step. */
+			for (size_t i = info.current; i < p.n_steps; i++)
+				p.steps[i].destructive = true;
+			destructive_left = true;
+		}
+		if (destructive_left && !confirm(g, &p.env, &p, o, cmdline, &code)) {
+			pgr_plan_free(&p);
+			pgr_run_info_free(&info);
+			return code;
+		}
+		if (info.status == PGR_RUN_WAITING && info.current < info.n_steps) {
+			/* Open the gate in the journal, then start a runner. */
+			char *jp = xasprintf("%s/journal.jsonl", dir);
+			FILE *f = fopen(jp, "a");
+			if (f) {
+				fprintf(f, "{\"step\":\"%s\",\"event\":\"gate-open\",\"epoch\":%ld}\n",
+				        info.steps[info.current].id, (long)time(NULL));
+				fflush(f);
+				fsync(fileno(f));
+				fclose(f);
+			}
+			free(jp);
+		}
+		struct pgr_lock lock;
+		if (!pgr_lock_acquire(&lock, p.env.name, p.incident, info.id, &err)) {
+			pgr_lock_release(&lock);
+			code = refuse(&p.env, p.kind, o, cmdline, &err, EXIT_FAIL);
+		} else {
+			pid_t pid = 0;
+			if (!pgr_run_spawn(dir, &lock, &pid, &err)) {
+				pgr_lock_release(&lock);
+				code = fail_with(&err, EXIT_FAIL);
+			} else {
+				pgr_lock_forget(&lock);
+				code = o->detach ? EXIT_OK : follow(dir);
+			}
+		}
+	}
+	pgr_plan_free(&p);
+	pgr_run_info_free(&info);
+	return code;
+}
+
 int cmd_runs(const struct globals *g, int argc, char **argv)
 {
-	(void)g;
-	(void)argc;
-	(void)argv;
-	return usage_error("not built yet");
+	const char *sub = argc > 1 ? argv[1] : "list";
+	if (!strcmp(sub, "exec")) {
+		/* Internal: the detached runner. */
+		int lock_fd = -1;
+		const char *dir = NULL;
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--lock-fd") && i + 1 < argc)
+				lock_fd = atoi(argv[++i]);
+			else
+				dir = argv[i];
+		}
+		if (!dir)
+			return usage_error("runs exec needs a run directory");
+		struct pgr_error err = {0};
+		bool waiting = false;
+		if (pgr_run_exec(dir, lock_fd, &waiting, &err) || waiting)
+			return EXIT_OK;
+		if (err.kind == PGR_ERR_NONE)
+			return EXIT_FAIL; /* cancelled */
+		return fail_with(&err, EXIT_FAIL);
+	}
+	if (!strcmp(sub, "list") || !strcmp(sub, "ls"))
+		return runs_list(g);
+	struct run_opts o = {0};
+	const char *id = NULL;
+	for (int i = 2; i < argc; i++) {
+		int c = common_opt(argc, argv, &i, &o);
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c)
+			continue;
+		if (id)
+			return usage_error("runs %s takes one run id", sub);
+		id = argv[i];
+	}
+	if (strcmp(sub, "show") && strcmp(sub, "attach") && strcmp(sub, "resume") && strcmp(sub, "cancel"))
+		return usage_error("unknown runs command \"%s\" (list, show, attach, resume, cancel)", sub);
+	struct pgr_error err = {0};
+	char *dir = pgr_run_find(id ? id : "last", &err);
+	if (!dir)
+		return fail_with(&err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+	int code;
+	if (!strcmp(sub, "show"))
+		code = runs_show(dir);
+	else if (!strcmp(sub, "attach"))
+		code = follow(dir);
+	else if (!strcmp(sub, "cancel")) {
+		code = pgr_run_cancel(dir, &err) ? EXIT_OK : fail_with(&err, EXIT_FAIL);
+		if (code == EXIT_OK)
+			printf("Asked the runner to stop after its current step.\n");
+	} else {
+		char *cmdline = command_line(argc, argv);
+		code = runs_resume(g, dir, &o, cmdline);
+		free(cmdline);
+	}
+	free(dir);
+	return code;
 }

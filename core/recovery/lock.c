@@ -199,3 +199,12 @@ void pgr_lock_adopt(struct pgr_lock *l, int fd, const char *env)
 	l->fd = fd;
 	l->path = lock_path(env);
 }
+
+void pgr_lock_forget(struct pgr_lock *l)
+{
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	free(l->path);
+	l->path = NULL;
+}

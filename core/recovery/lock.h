@@ -39,5 +39,8 @@ void pgr_lock_adopt(struct pgr_lock *l, int fd, const char *env);
 /* Who holds it now; false when nobody does. */
 bool pgr_lock_holder(const char *env, struct pgr_lock_holder *h);
 void pgr_lock_release(struct pgr_lock *l);
+/* Close our descriptor without unlocking: the runner we handed it to keeps
+ * the lock (flock belongs to the shared open file). */
+void pgr_lock_forget(struct pgr_lock *l);
 
 #endif
