@@ -81,3 +81,31 @@ char *sb_steal(struct strbuf *sb)
 	sb_init(sb);
 	return p;
 }
+
+void sb_append_shell_quoted(struct strbuf *sb, const char *s)
+{
+	sb_append(sb, "'");
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			sb_append(sb, "'\\''");
+		else
+			sb_append_len(sb, p, 1);
+	}
+	sb_append(sb, "'");
+}
+
+void sb_append_conf_literal(struct strbuf *sb, const char *s, bool percent)
+{
+	sb_append(sb, "'");
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			sb_append(sb, "''");
+		else if (*p == '\\')
+			sb_append(sb, "\\\\");
+		else if (percent && *p == '%')
+			sb_append(sb, "%%");
+		else
+			sb_append_len(sb, p, 1);
+	}
+	sb_append(sb, "'");
+}

@@ -331,49 +331,18 @@ static bool copy_file(const char *from, const char *to, mode_t mode, struct pgr_
 	return ok;
 }
 
-/* Shell words for archive_command: 'text' with embedded quotes escaped. */
-static void shell_quote(struct strbuf *sb, const char *s)
-{
-	sb_append(sb, "'");
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'')
-			sb_append(sb, "'\\''");
-		else
-			sb_append_len(sb, p, 1);
-	}
-	sb_append(sb, "'");
-}
-
-/* A postgresql.conf string literal: quotes doubled, backslashes doubled. With
- * percent=true, '%' is doubled too (archive_command expands %p, %f, %%). */
-static void conf_quote(struct strbuf *sb, const char *s, bool percent)
-{
-	sb_append(sb, "'");
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'')
-			sb_append(sb, "''");
-		else if (*p == '\\')
-			sb_append(sb, "\\\\");
-		else if (percent && *p == '%')
-			sb_append(sb, "%%");
-		else
-			sb_append_len(sb, p, 1);
-	}
-	sb_append(sb, "'");
-}
-
 static char *archive_command(const struct sandbox *s)
 {
 	struct strbuf sb = STRBUF_INIT;
-	shell_quote(&sb, s->exe);
+	sb_append_shell_quoted(&sb, s->exe);
 	sb_append(&sb, " --config ");
-	shell_quote(&sb, s->archive_ini);
+	sb_append_shell_quoted(&sb, s->archive_ini);
 	sb_append(&sb, " --store ");
-	shell_quote(&sb, s->store_url);
+	sb_append_shell_quoted(&sb, s->store_url);
 	/* Marker for the percent pass below: %p must stay a placeholder. */
 	sb_append(&sb, " wal-push \x01");
 	struct strbuf conf = STRBUF_INIT;
-	conf_quote(&conf, sb_str(&sb), true);
+	sb_append_conf_literal(&conf, sb_str(&sb), true);
 	sb_free(&sb);
 	char *text = sb_steal(&conf);
 	char *mark = strchr(text, '\x01');
@@ -604,7 +573,7 @@ static bool write_settings(const struct sandbox *s, bool *changed, struct pgr_er
 	          "# Written by `pgrescue sandbox up` on every run: edit at your own risk.\n"
 	          "listen_addresses = ''\n"
 	          "unix_socket_directories = ");
-	conf_quote(&sb, s->run, false);
+	sb_append_conf_literal(&sb, s->run, false);
 	sb_printf(&sb, "\nunix_socket_permissions = 0700\nport = %d\n", s->port);
 	char *cmd = archive_command(s);
 	sb_printf(&sb,

@@ -19,6 +19,14 @@ struct pgr_platform_ops {
 	bool (*db_running)(struct pgr_platform *p, bool *running, struct pgr_error *err);
 	bool (*db_start)(struct pgr_platform *p, struct pgr_error *err);
 	bool (*db_stop)(struct pgr_platform *p, struct pgr_error *err);
+	/* Start without waiting for connections: a server in archive recovery
+	 * accepts none until consistent, and the caller follows replay itself. */
+	bool (*db_start_nowait)(struct pgr_platform *p, struct pgr_error *err);
+	/* Where the server's log goes (newly allocated), for recovery messages. */
+	char *(*db_log_path)(struct pgr_platform *p);
+	/* The exact command behind db_start/db_stop/db_start_nowait ("start",
+	 * "stop", "start-nowait"), for plans and the audit log. Newly allocated. */
+	char *(*describe_db)(struct pgr_platform *p, const char *action);
 	/* A human description of a scale command, for plans and --dry-run. */
 	char *(*describe_scale)(struct pgr_platform *p, int n);
 	void (*close)(struct pgr_platform *p);

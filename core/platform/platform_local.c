@@ -349,6 +349,55 @@ static bool local_db_start(struct pgr_platform *p, struct pgr_error *err)
 	return ok;
 }
 
+static bool local_db_start_nowait(struct pgr_platform *p, struct pgr_error *err)
+{
+	const struct pgr_env *env = p->env;
+	bool running = false;
+	if (!local_db_running(p, &running, err))
+		return false;
+	if (running)
+		return true;
+	char *logp = server_log_path(env);
+	prepare_log(env, logp);
+	const char *args[] = {"-l", logp, "-W", "start", NULL};
+	struct pgr_proc_result res;
+	bool ok = pg_ctl(env, args, 60, &res, err);
+	if (ok && !pgr_proc_ok(&res, "pg_ctl start", err)) {
+		pgr_error_hint(err, "The server's log is %s.", logp);
+		ok = false;
+	}
+	pgr_proc_result_free(&res);
+	free(logp);
+	return ok;
+}
+
+static char *local_db_log_path(struct pgr_platform *p)
+{
+	return server_log_path(p->env);
+}
+
+static char *local_describe_db(struct pgr_platform *p, const char *action)
+{
+	const struct pgr_env *env = p->env;
+	char *logp = server_log_path(env);
+	char *s;
+	if (!strcmp(action, "stop"))
+		s = xasprintf("%s/pg_ctl -D %s -m fast -w -t %d stop", bindir(env), env->data_dir ? env->data_dir : "?",
+		              PGCTL_WAIT_SEC / 2);
+	else if (!strcmp(action, "start-nowait"))
+		s = xasprintf("%s/pg_ctl -D %s -l %s -W start", bindir(env), env->data_dir ? env->data_dir : "?", logp);
+	else
+		s = xasprintf("%s/pg_ctl -D %s -l %s -w -t %d start", bindir(env), env->data_dir ? env->data_dir : "?",
+		              logp, PGCTL_WAIT_SEC);
+	free(logp);
+	if (geteuid() == 0) {
+		char *t = xasprintf("%s  (as %s)", s, server_user(env));
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 static bool stop_mode(const struct pgr_env *env, const char *mode, struct pgr_error *err)
 {
 	char waitsec[16];
@@ -417,6 +466,9 @@ const struct pgr_platform_ops pgr_platform_local_ops = {
         .db_running = local_db_running,
         .db_start = local_db_start,
         .db_stop = local_db_stop,
+        .db_start_nowait = local_db_start_nowait,
+        .db_log_path = local_db_log_path,
+        .describe_db = local_describe_db,
         .describe_scale = local_describe_scale,
         .close = local_close,
 };
