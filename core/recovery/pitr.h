@@ -25,11 +25,15 @@ struct pgr_pitr_opts {
 	int replicas_now; /* for the text (-1: unknown) */
 	const char *self_exe; /* the pgrescue restore_command runs (NULL: this one) */
 	const char *config_path; /* for restore_command's --config (NULL: none, --store given instead) */
+	const char *db_zone; /* the database's TimeZone, to echo a time target in (NULL: leave out) */
 	const char *incident;
 	const char *reason;
 };
 
 void pgr_pitr_opts_default(struct pgr_pitr_opts *o);
+/* The database's TimeZone setting (for echoing a target), or NULL when the
+ * server cannot be asked within a few seconds. Newly allocated. */
+char *pgr_pitr_db_timezone(const struct pgr_env *env);
 /* Build the plan from the catalog (no I/O): checks the target against the
  * window and picks the base backup; errors say why with a HINT. */
 bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, const struct pgr_pitr_opts *o,
