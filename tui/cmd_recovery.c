@@ -723,18 +723,10 @@ static int runs_resume(const struct globals *g, const char *dir, struct run_opts
 			pgr_run_info_free(&info);
 			return code;
 		}
-		if (info.status == PGR_RUN_WAITING && info.current < info.n_steps) {
-			/* Open the gate in the journal, then start a runner. */
-			char *jp = xasprintf("%s/journal.jsonl", dir);
-			FILE *f = fopen(jp, "a");
-			if (f) {
-				fprintf(f, "{\"step\":\"%s\",\"event\":\"gate-open\",\"epoch\":%ld}\n",
-				        info.steps[info.current].id, (long)time(NULL));
-				fflush(f);
-				fsync(fileno(f));
-				fclose(f);
-			}
-			free(jp);
+		if (info.status == PGR_RUN_WAITING && !pgr_run_open_gate(dir, &err)) {
+			pgr_plan_free(&p);
+			pgr_run_info_free(&info);
+			return fail_with(&err, EXIT_FAIL);
 		}
 		struct pgr_lock lock;
 		if (!pgr_lock_acquire(&lock, p.env.name, p.incident, info.id, &err)) {

@@ -1065,6 +1065,33 @@ char *pgr_run_find(const char *id, struct pgr_error *err)
 	return found;
 }
 
+bool pgr_run_open_gate(const char *run_dir, struct pgr_error *err)
+{
+	struct pgr_run_info info;
+	if (!pgr_run_info_load(run_dir, &info, err))
+		return false;
+	bool ok = true;
+	if (info.status != PGR_RUN_WAITING || info.current >= info.n_steps) {
+		ok = pgr_error_set(err, PGR_ERR_USAGE, "run %s is not waiting at a gate (it is %s)", info.id,
+		                   pgr_run_status_name(info.status));
+	} else {
+		char *path = run_file(run_dir, "journal.jsonl");
+		int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		free(path);
+		if (fd < 0) {
+			ok = pgr_error_errno(err, errno, "cannot open the journal of run %s", info.id);
+		} else {
+			cJSON *ev = cJSON_CreateObject();
+			cJSON_AddStringToObject(ev, "step", info.steps[info.current].id);
+			cJSON_AddStringToObject(ev, "event", "gate-open");
+			ok = journal_write(fd, ev, err);
+			close(fd);
+		}
+	}
+	pgr_run_info_free(&info);
+	return ok;
+}
+
 bool pgr_run_cancel(const char *run_dir, struct pgr_error *err)
 {
 	struct pgr_run_info info;

@@ -138,6 +138,8 @@ bool pgr_runs_list(const char *env, struct pgr_run_info **out, size_t *n, struct
 void pgr_runs_free(struct pgr_run_info *v, size_t n);
 /* Find a run by id or unique id prefix; "last" is the newest. Newly allocated dir. */
 char *pgr_run_find(const char *id, struct pgr_error *err);
+/* Let a run waiting at a gate pass it when it is resumed (journaled). */
+bool pgr_run_open_gate(const char *run_dir, struct pgr_error *err);
 /* Ask a live runner to stop (SIGTERM); it stops at the next safe point. */
 bool pgr_run_cancel(const char *run_dir, struct pgr_error *err);
 
