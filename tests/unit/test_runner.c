@@ -2,6 +2,8 @@
  * temp dir): a run to the end, a failure and its resume, a runner killed
  * with SIGKILL in the middle and resumed without repeating finished steps,
  * a gate, the lock refusing a second runner, and plan JSON round trips. */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -59,6 +61,17 @@ static bool exists(const char *name)
 	bool e = pgr_path_exists(p);
 	free(p);
 	return e;
+}
+
+/* Each test starts without the files earlier ones left. */
+static void clean(void)
+{
+	const char *junk[] = {"a.out", "a.count", "b.count", "c.count", "b.fail", "b.hang"};
+	for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+		char *p = tmp_path(junk[i]);
+		unlink(p);
+		free(p);
+	}
 }
 
 /* ------------------------------------------------------------ steps */
@@ -122,6 +135,10 @@ static void make_plan(struct pgr_plan *p, bool gate_c)
 	char *audit = tmp_path("audit.log");
 	pgr_env_set(&env.audit_log, audit);
 	free(audit);
+	pgr_env_set(&env.dsn, "host=/nonexistent dbname=unit");
+	char *store = xasprintf("file://%s/store", g_tmp);
+	pgr_env_set(&env.store, store);
+	free(store);
 	pgr_plan_init(p, "test", &env);
 	pgr_env_free(&env);
 	p->summary = xstrdup("a harmless plan");
@@ -208,6 +225,7 @@ static void test_plan_json_round_trip(void **state)
 static void test_run_to_the_end(void **state)
 {
 	(void)state;
+	clean();
 	char *dir = create_run(false);
 	bool waiting = true;
 	struct pgr_error err = {0};
@@ -235,8 +253,8 @@ static void test_run_to_the_end(void **state)
 	assert_true(pgr_audit_read(&a, &f, &lines, &n, &err));
 	int intents = 0, outcomes = 0;
 	for (size_t i = 0; i < n; i++) {
-		intents += strstr(lines[i], "\"intent\"") != NULL;
-		outcomes += strstr(lines[i], "\"outcome\"") != NULL;
+		intents += strstr(lines[i], "\"phase\":\"intent\"") != NULL;
+		outcomes += strstr(lines[i], "\"phase\":\"outcome\"") != NULL;
 		free(lines[i]);
 	}
 	free(lines);
@@ -259,6 +277,7 @@ static void test_run_to_the_end(void **state)
 static void test_failure_then_resume(void **state)
 {
 	(void)state;
+	clean();
 	append_line("b.fail", "x");
 	char *dir = create_run(false);
 	bool waiting = false;
@@ -297,6 +316,7 @@ static void test_failure_then_resume(void **state)
 static void test_sigkill_then_resume(void **state)
 {
 	(void)state;
+	clean();
 	append_line("b.hang", "x");
 	char *dir = create_run(false);
 	pid_t pid = fork();
@@ -347,6 +367,7 @@ static void test_sigkill_then_resume(void **state)
 static void test_gate(void **state)
 {
 	(void)state;
+	clean();
 	char *dir = create_run(true);
 	bool waiting = false;
 	struct pgr_error err = {0};
