@@ -98,6 +98,24 @@ static int audit_show(const struct pgr_audit *a, const struct pgr_audit_filter *
 	return EXIT_OK;
 }
 
+static bool same_setting(const char *a, const char *b)
+{
+	return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* Several environments and no --env: when they all write one audit log
+ * (the default, or the same audit_log and key), there is nothing to choose. */
+static const struct pgr_env *shared_log_env(const struct pgr_config *cfg)
+{
+	if (cfg->n_envs < 2)
+		return NULL;
+	for (int i = 1; i < cfg->n_envs; i++)
+		if (!same_setting(cfg->envs[i].audit_log, cfg->envs[0].audit_log) ||
+		    !same_setting(cfg->envs[i].audit_key_file, cfg->envs[0].audit_key_file))
+			return NULL;
+	return &cfg->envs[0];
+}
+
 int cmd_audit(const struct globals *g, int argc, char **argv)
 {
 	if (argc < 2)
@@ -122,8 +140,14 @@ int cmd_audit(const struct globals *g, int argc, char **argv)
 	const struct pgr_env *e = NULL;
 	struct pgr_error err = {0};
 	if (!load_env(g, &cfg, &env, &e, false, &err)) {
-		pgr_config_free(&cfg);
-		return fail_with(&err, EXIT_USAGE);
+		e = g->env_name ? NULL : shared_log_env(&cfg);
+		if (!e) {
+			pgr_config_free(&cfg);
+			return fail_with(&err, EXIT_USAGE);
+		}
+		pgr_error_clear(&err);
+		pgr_env_copy(&env, e);
+		e = &env;
 	}
 	struct pgr_audit a;
 	int code;
