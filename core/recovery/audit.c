@@ -722,8 +722,9 @@ static bool log_read(const struct pgr_audit *a, struct log_lines *l, struct pgr_
 
 /* ------------------------------------------------------------ verify */
 
-static bool bad(struct pgr_audit_verdict *v, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool bad(struct pgr_audit_verdict *v, size_t line, const char *fmt, ...)
+/* Record the first bad line and what is wrong with it. */
+static void bad(struct pgr_audit_verdict *v, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void bad(struct pgr_audit_verdict *v, size_t line, const char *fmt, ...)
 {
 	v->ok = false;
 	v->first_bad_line = line;
@@ -732,7 +733,6 @@ static bool bad(struct pgr_audit_verdict *v, size_t line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->problem + k, sizeof v->problem - (size_t)k, fmt, ap);
 	va_end(ap);
-	return true;
 }
 
 /* The first line whose place in the chain is wrong, in words. */
