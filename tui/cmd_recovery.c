@@ -121,7 +121,7 @@ static void print_report(const char *report)
 
 /* Follow a run until it ends (or Ctrl-C detaches). Exit code: 0 done or
  * waiting at a gate, 1 failed/cancelled/interrupted. */
-static int follow(const char *run_dir)
+static int follow(const char *run_dir, pid_t runner)
 {
 	struct sigaction sa = {0}, old_int;
 	sa.sa_handler = on_int;
@@ -143,6 +143,13 @@ static int follow(const char *run_dir)
 			code = fail_with(&err, EXIT_FAIL);
 			break;
 		}
+		/* Until the runner we started has reported, what state.json says is its predecessor's. */
+		bool starting = runner > 0 && info.state_pid != runner && pgr_monotonic() - t_start < 15;
+		if (starting && !g_detach) {
+			pgr_run_info_free(&info);
+			usleep(100 * 1000);
+			continue;
+		}
 		if (!seen) {
 			n_seen = info.n_steps;
 			seen = xcalloc(n_seen + 1, sizeof *seen);
@@ -163,8 +170,6 @@ static int follow(const char *run_dir)
 			}
 			seen[i] = st;
 		}
-		bool starting =
-		        info.status == PGR_RUN_INTERRUPTED && info.updated == 0 && pgr_monotonic() - t_start < 10;
 		if (info.status == PGR_RUN_RUNNING && info.message && *info.message) {
 			double now = pgr_monotonic();
 			if (tty) {
@@ -198,6 +203,8 @@ static int follow(const char *run_dir)
 				        info.current + 1,
 				        info.current < info.n_steps ? info.steps[info.current].id : "?",
 				        info.error ? info.error : "see its log");
+				if (info.detail)
+					fprintf(stderr, "DETAIL: %s\n", info.detail);
 				if (info.hint)
 					fprintf(stderr, "HINT: %s\n", info.hint);
 				fprintf(stderr,
@@ -311,7 +318,7 @@ static int start_run(const struct pgr_env *env, struct pgr_plan *p, const struct
 		printf("Run %s started (runner pid %d).\nFollow it with: pgrescue runs attach %s\n", p->run_id,
 		       (int)pid, p->run_id);
 	else
-		code = follow(dir);
+		code = follow(dir, pid);
 	free(dir);
 	return code;
 }
@@ -580,7 +587,7 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	char *cmdline = command_line(argc, argv);
 	struct loaded l;
 	int code = EXIT_OK;
-	char *inc = NULL, *why = NULL;
+	char *inc = NULL, *why = NULL, *zone = NULL;
 	if (!load_catalog(g, &l, "pitr", &o, cmdline, &code)) {
 		loaded_free(&l);
 		free(cmdline);
@@ -594,6 +601,8 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	po.reason = o.reason;
 	po.replicas_now = replicas_now(l.e);
 	po.self_exe = pitr_exe(l.e);
+	zone = pgr_pitr_db_timezone(l.e);
+	po.db_zone = zone;
 	struct pgr_plan p;
 	if (!pgr_pitr_plan(l.e, &l.cat, &po, &p, &err)) {
 		code = refuse(l.e, "pitr", &o, cmdline, &err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
@@ -602,6 +611,7 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	code = plan_and_run(g, l.e, &p, &o, cmdline, pgr_pitr_preflight);
 	pgr_plan_free(&p);
 out:
+	free(zone);
 	free(inc);
 	free(why);
 	loaded_free(&l);
@@ -701,7 +711,7 @@ static int runs_resume(const struct globals *g, const char *dir, struct run_opts
 	o->reason = p.reason;
 	if (info.status == PGR_RUN_RUNNING) {
 		printf("Run %s is running (runner pid %d); following it.\n", info.id, (int)info.pid);
-		code = follow(dir);
+		code = follow(dir, 0);
 	} else if (info.status == PGR_RUN_DONE) {
 		printf("Run %s has finished: nothing to resume.\n", info.id);
 	} else {
@@ -739,7 +749,7 @@ static int runs_resume(const struct globals *g, const char *dir, struct run_opts
 				code = fail_with(&err, EXIT_FAIL);
 			} else {
 				pgr_lock_forget(&lock);
-				code = o->detach ? EXIT_OK : follow(dir);
+				code = o->detach ? EXIT_OK : follow(dir, pid);
 			}
 		}
 	}
@@ -795,7 +805,7 @@ int cmd_runs(const struct globals *g, int argc, char **argv)
 	if (!strcmp(sub, "show"))
 		code = runs_show(dir);
 	else if (!strcmp(sub, "attach"))
-		code = follow(dir);
+		code = follow(dir, 0);
 	else if (!strcmp(sub, "cancel")) {
 		code = pgr_run_cancel(dir, &err) ? EXIT_OK : fail_with(&err, EXIT_FAIL);
 		if (code == EXIT_OK)

@@ -192,7 +192,8 @@ static char *restore_command(const char *exe, const char *store_url)
 {
 	struct strbuf sh = STRBUF_INIT;
 	sb_append_shell_quoted(&sh, exe);
-	sb_append(&sh, " --store ");
+	/* No config: the server's user may not read the engineer's, and the store is all it needs. */
+	sb_append(&sh, " --config /dev/null --store ");
 	sb_append_shell_quoted(&sh, store_url);
 	sb_append(&sh, " wal-fetch ");
 	/* Literal '%' in paths doubled; %f and %p stay placeholders. */
@@ -362,7 +363,11 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	struct strbuf cfg = STRBUF_INIT;
 	sb_printf(&cfg, "append to %s/postgresql.auto.conf:\n", env->data_dir);
 	const char *bl = sb_str(&block);
-	sb_append(&cfg, bl);
+	const char *run_at = strstr(bl, "%RUN%");
+	if (run_at)
+		sb_printf(&cfg, "%.*s<run id>%s", (int)(run_at - bl), bl, run_at + 5);
+	else
+		sb_append(&cfg, bl);
 	sb_printf(&cfg, "touch %s/recovery.signal", env->data_dir);
 	pgr_plan_add_step(p, "configure-recovery", "Write the recovery settings and recovery.signal", sb_str(&cfg),
 	                  NULL, false);
@@ -738,7 +743,9 @@ static bool extract_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_
 		if (ok) {
 			/* Progress while tar reads: poll its stdin position, then collect it. */
 			pid_t pid = proc.pid;
-			struct pgr_proc_result res;
+			struct pgr_proc_result res = {0};
+			sb_init(&res.out);
+			sb_init(&res.err);
 			for (;;) {
 				uint64_t pos = child_stdin_pos(pid);
 				char a[32], b[32];
@@ -989,6 +996,16 @@ static bool explain_stopped_server(struct pgr_run *r, const char *log, struct pg
 		               "future?). The production data directory is untouched at %s. Plan again with a target "
 		               "inside the window (`pgrescue status`).",
 		               param(r, "aside"));
+	} else if (strstr(log, "could not locate required checkpoint record") || strstr(log, "pgrescue: ERROR")) {
+		const char *why = strstr(log, "pgrescue: ERROR");
+		const char *eol = why ? strchr(why, '\n') : NULL;
+		pgr_error_set(err, PGR_ERR_TOOL, "the server could not fetch WAL through restore_command%s%.*s",
+		              why ? ": " : "", why ? (int)(eol ? eol - why : (long)strlen(why)) : 0, why ? why : "");
+		pgr_error_detail(err, "%s", tail);
+		pgr_error_hint(err,
+		               "restore_command runs `%s wal-fetch` as the server's user: it must be able to run it "
+		               "and read the store. The production data directory is untouched at %s.",
+		               param(r, "exe"), param(r, "aside"));
 	} else if (strstr(log, "recovery_target_name") || strstr(log, "restore point")) {
 		pgr_error_set(err, PGR_ERR_NOTFOUND, "the server stopped during recovery to %s", param(r, "target"));
 		pgr_error_detail(err, "%s", tail);
@@ -1015,7 +1032,7 @@ static bool replay_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_e
 	uint64_t target_lsn = strtoull(param(r, "target_lsn"), NULL, 10);
 	uint64_t base_lsn = strtoull(param(r, "base_start_lsn"), NULL, 10);
 	PGconn *c = NULL;
-	double t0 = pgr_monotonic(), last_check = 0;
+	double t0 = pgr_monotonic(), last_check = 0, down_since = 0;
 	double rate_t0 = 0, rate_f0 = 0;
 	bool ok = false, finished = false;
 	while (!finished) {
@@ -1031,11 +1048,23 @@ static bool replay_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_e
 			bool running = true;
 			struct pgr_error rerr = {0};
 			if (db_running(r, &running, &rerr) && !running) {
+				/* Just after `pg_ctl -W start` there may be no postmaster.pid yet:
+				 * stopped means the log says so, or no server for a while. */
 				char *log = read_log_since(logp, offset);
-				explain_stopped_server(r, log, err);
+				bool down = strstr(log, "database system is shut down") ||
+				        strstr(log, "shutting down due to startup process failure");
+				if (!down_since)
+					down_since = now;
+				if (down || now - down_since > 15) {
+					explain_stopped_server(r, log, err);
+					free(log);
+					break;
+				}
 				free(log);
-				break;
+				usleep(300 * 1000);
+				continue;
 			}
+			down_since = 0;
 			c = connect_to(env_of(r), "postgres", 3, &rerr);
 			if (!c) {
 				pgr_run_progress(r, -1, false,
@@ -1170,11 +1199,14 @@ static bool promote_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_
 		pgr_error_hint(err, "Check the server's log; `pgrescue runs resume` checks again.");
 	}
 	if (ok) {
-		char *tl = NULL;
-		if (pgr_pg_value(c, "SELECT timeline_id FROM pg_control_checkpoint()", &tl, NULL) && tl) {
-			pgr_run_report(r, "promoted: the server writes again, on a new timeline");
+		char *cur = NULL;
+		if (pgr_pg_value(c, "SELECT pg_walfile_name(pg_current_wal_lsn())", &cur, NULL) && cur &&
+		    strlen(cur) == 24) {
+			char hex[9];
+			snprintf(hex, sizeof hex, "%.8s", cur);
+			pgr_run_report(r, "promoted: the server writes again, on timeline %lu", strtoul(hex, NULL, 16));
 		}
-		free(tl);
+		free(cur);
 	}
 	PQfinish(c);
 	return ok;
@@ -1325,13 +1357,14 @@ static bool archiving_act(struct pgr_run *r, const struct pgr_step *s, struct pg
 	if (!c)
 		return false;
 	char *tl = NULL, *cur = NULL;
-	bool ok = pgr_pg_value(c, "SELECT timeline_id FROM pg_control_checkpoint()", &tl, err) &&
-	        pgr_pg_value(c, "SELECT pg_walfile_name(pg_current_wal_lsn())", &cur, err);
+	/* The current WAL file names the new timeline at once; pg_control only after a checkpoint. */
+	bool ok = pgr_pg_value(c, "SELECT pg_walfile_name(pg_current_wal_lsn())", &cur, err);
 	PQfinish(c);
 	c = NULL;
 	char tli_hex[16] = "";
-	if (ok && tl && cur) {
-		snprintf(tli_hex, sizeof tli_hex, "%08X", (unsigned)atoi(tl));
+	if (ok && cur && strlen(cur) == 24) {
+		snprintf(tli_hex, sizeof tli_hex, "%.8s", cur);
+		tl = xasprintf("%lu", strtoul(tli_hex, NULL, 16));
 		ok = mark_ready(r, tli_hex, cur, err);
 	}
 	free(cur);

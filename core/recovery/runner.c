@@ -178,7 +178,7 @@ struct journal_view {
 	char **report;
 	bool *gate_open;
 	struct pgr_kvlist facts;
-	char *last_error, *last_hint;
+	char *last_error, *last_detail, *last_hint;
 	time_t created;
 	bool cancelled;
 };
@@ -208,6 +208,7 @@ static void view_free(struct journal_view *v, size_t n)
 	free(v->gate_open);
 	pgr_kv_free(&v->facts);
 	free(v->last_error);
+	free(v->last_detail);
 	free(v->last_hint);
 	memset(v, 0, sizeof *v);
 }
@@ -262,8 +263,10 @@ static bool journal_load(const char *dir, const struct pgr_plan *p, struct journ
 				v->report[i] = jstr(ev, "report") ? xstrdup(jstr(ev, "report")) : NULL;
 				if (v->state[i] == PGR_STEP_FAILED) {
 					free(v->last_error);
+					free(v->last_detail);
 					free(v->last_hint);
 					v->last_error = jstr(ev, "error") ? xstrdup(jstr(ev, "error")) : NULL;
+					v->last_detail = jstr(ev, "detail") ? xstrdup(jstr(ev, "detail")) : NULL;
 					v->last_hint = jstr(ev, "hint") ? xstrdup(jstr(ev, "hint")) : NULL;
 				}
 			} else if (!strcmp(event, "waiting")) {
@@ -901,6 +904,7 @@ bool pgr_run_info_load(const char *run_dir, struct pgr_run_info *info, struct pg
 	bool holder = pgr_lock_holder(p.env.name, &h) && h.pid == pid && !strcmp(h.run, info->id);
 	bool alive = holder && pid_alive(pid);
 	info->pid = alive ? pid : 0;
+	info->state_pid = pid;
 	/* The step to show: the first one not finished. */
 	size_t cur = p.n_steps;
 	for (size_t i = 0; i < p.n_steps; i++)
@@ -930,6 +934,7 @@ bool pgr_run_info_load(const char *run_dir, struct pgr_run_info *info, struct pg
 	}
 	if (info->status == PGR_RUN_FAILED) {
 		info->error = v.last_error ? xstrdup(v.last_error) : NULL;
+		info->detail = v.last_detail ? xstrdup(v.last_detail) : NULL;
 		info->hint = v.last_hint ? xstrdup(v.last_hint) : NULL;
 	} else if (st && info->status != PGR_RUN_DONE && jstr(st, "error")) {
 		info->error = xstrdup(jstr(st, "error"));
@@ -954,6 +959,7 @@ void pgr_run_info_free(struct pgr_run_info *info)
 	free(info->reason);
 	free(info->message);
 	free(info->error);
+	free(info->detail);
 	free(info->hint);
 	for (size_t i = 0; i < info->n_steps; i++) {
 		free(info->steps[i].id);

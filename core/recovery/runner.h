@@ -125,8 +125,10 @@ struct pgr_run_info {
 	size_t current; /* index of the step running, failed or next */
 	double fraction; /* progress of the current step, negative when unknown */
 	char *message; /* its progress line */
-	char *error; /* failure message and hint */
+	char *error; /* failure message, detail and hint */
+	char *detail;
 	char *hint;
+	pid_t state_pid; /* the pid in state.json, alive or not: tells one runner's report from the next's */
 	struct pgr_run_step_info *steps;
 	size_t n_steps;
 };
