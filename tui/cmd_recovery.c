@@ -41,26 +41,9 @@ struct run_opts {
 static void audit_decision(const struct pgr_env *env, const char *plan, const char *incident, const char *reason,
                            const char *phase, const char *command, const char *detail)
 {
-	struct pgr_audit a;
 	struct pgr_error err = {0};
-	if (!pgr_audit_open(&a, env ? env->audit_log : NULL, env ? env->audit_key_file : NULL, &err)) {
+	if (!pgr_audit_decision(env, plan, incident, reason, phase, command, detail, &err))
 		fprintf(stderr, "pgrescue: WARNING: cannot write the audit log: %s\n", err.msg);
-		return;
-	}
-	struct pgr_audit_event ev = {
-	        .env = env ? env->name : NULL,
-	        .incident = incident,
-	        .reason = reason,
-	        .plan = plan,
-	        .phase = phase,
-	        .command = command,
-	        .outcome = phase,
-	        .detail = detail,
-	        .duration_ms = -1,
-	};
-	if (!pgr_audit_append(&a, &ev, &err))
-		fprintf(stderr, "pgrescue: WARNING: cannot write the audit log: %s\n", err.msg);
-	pgr_audit_close(&a);
 }
 
 static char *command_line(int argc, char **argv)
@@ -295,24 +278,13 @@ static bool confirm(const struct globals *g, const struct pgr_env *env, const st
 static int start_run(const struct pgr_env *env, struct pgr_plan *p, const struct run_opts *o, const char *cmdline)
 {
 	struct pgr_error err = {0};
-	struct pgr_lock lock;
-	if (!pgr_lock_acquire(&lock, env->name, p->incident, NULL, &err)) {
-		pgr_lock_release(&lock);
-		return refuse(env, p->kind, o, cmdline, &err, EXIT_FAIL);
-	}
 	char *dir = NULL;
-	if (!pgr_run_create(p, &dir, &err)) {
-		pgr_lock_release(&lock);
-		return fail_with(&err, EXIT_FAIL);
-	}
-	pgr_lock_set_run(&lock, p->run_id, NULL);
 	pid_t pid = 0;
-	if (!pgr_run_spawn(dir, &lock, &pid, &err)) {
-		pgr_lock_release(&lock);
+	if (!pgr_run_start(p, &dir, &pid, &err)) {
 		free(dir);
-		return fail_with(&err, EXIT_FAIL);
+		return err.kind == PGR_ERR_CONFLICT ? refuse(env, p->kind, o, cmdline, &err, EXIT_FAIL)
+		                                    : fail_with(&err, EXIT_FAIL);
 	}
-	pgr_lock_forget(&lock);
 	int code = EXIT_OK;
 	if (o->detach)
 		printf("Run %s started (runner pid %d).\nFollow it with: pgrescue runs attach %s\n", p->run_id,
@@ -733,25 +705,12 @@ static int runs_resume(const struct globals *g, const char *dir, struct run_opts
 			pgr_run_info_free(&info);
 			return code;
 		}
-		if (info.status == PGR_RUN_WAITING && !pgr_run_open_gate(dir, &err)) {
-			pgr_plan_free(&p);
-			pgr_run_info_free(&info);
-			return fail_with(&err, EXIT_FAIL);
-		}
-		struct pgr_lock lock;
-		if (!pgr_lock_acquire(&lock, p.env.name, p.incident, info.id, &err)) {
-			pgr_lock_release(&lock);
-			code = refuse(&p.env, p.kind, o, cmdline, &err, EXIT_FAIL);
-		} else {
-			pid_t pid = 0;
-			if (!pgr_run_spawn(dir, &lock, &pid, &err)) {
-				pgr_lock_release(&lock);
-				code = fail_with(&err, EXIT_FAIL);
-			} else {
-				pgr_lock_forget(&lock);
-				code = o->detach ? EXIT_OK : follow(dir, pid);
-			}
-		}
+		pid_t pid = 0;
+		if (!pgr_run_restart(dir, &pid, &err))
+			code = err.kind == PGR_ERR_CONFLICT ? refuse(&p.env, p.kind, o, cmdline, &err, EXIT_FAIL)
+			                                    : fail_with(&err, EXIT_FAIL);
+		else
+			code = o->detach ? EXIT_OK : follow(dir, pid);
 	}
 	pgr_plan_free(&p);
 	pgr_run_info_free(&info);

@@ -1116,3 +1116,25 @@ bool pgr_audit_show(const struct pgr_audit *a, const struct pgr_audit_filter *f,
 	log_lines_free(&l);
 	return true;
 }
+
+bool pgr_audit_decision(const struct pgr_env *env, const char *plan, const char *incident, const char *reason,
+                        const char *phase, const char *command, const char *detail, struct pgr_error *err)
+{
+	struct pgr_audit a;
+	if (!pgr_audit_open(&a, env ? env->audit_log : NULL, env ? env->audit_key_file : NULL, err))
+		return false;
+	struct pgr_audit_event ev = {
+	        .env = env ? env->name : NULL,
+	        .incident = incident,
+	        .reason = reason,
+	        .plan = plan,
+	        .phase = phase,
+	        .command = command,
+	        .outcome = phase,
+	        .detail = detail,
+	        .duration_ms = -1,
+	};
+	bool ok = pgr_audit_append(&a, &ev, err);
+	pgr_audit_close(&a);
+	return ok;
+}

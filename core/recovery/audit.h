@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "settings.h"
 
 /* What a record says. Every string may be NULL (written as null / left out).
  * Secrets must already be redacted by the caller (pgr_redact_conninfo). */
@@ -43,6 +44,11 @@ void pgr_audit_close(struct pgr_audit *a);
  * (OS user), sudo_user ($SUDO_USER), host, pid, prev and hash. fsyncs the log
  * and the head file before returning. */
 bool pgr_audit_append(struct pgr_audit *a, const struct pgr_audit_event *ev, struct pgr_error *err);
+
+/* One record outside a run: a refused or cancelled plan. Opens the
+ * environment's log (audit_log, audit_key_file), appends, closes. */
+bool pgr_audit_decision(const struct pgr_env *env, const char *plan, const char *incident, const char *reason,
+                        const char *phase, const char *command, const char *detail, struct pgr_error *err);
 
 struct pgr_audit_verdict {
 	bool ok;

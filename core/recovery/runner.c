@@ -583,6 +583,55 @@ bool pgr_run_spawn(const char *run_dir, struct pgr_lock *lock, pid_t *pid, struc
 	return true;
 }
 
+bool pgr_run_start(struct pgr_plan *p, char **run_dir, pid_t *pid, struct pgr_error *err)
+{
+	struct pgr_lock lock;
+	*run_dir = NULL;
+	if (!pgr_lock_acquire(&lock, p->env.name, p->incident, NULL, err)) {
+		pgr_lock_release(&lock);
+		return false;
+	}
+	if (!pgr_run_create(p, run_dir, err)) {
+		pgr_lock_release(&lock);
+		return false;
+	}
+	pgr_lock_set_run(&lock, p->run_id, NULL);
+	if (!pgr_run_spawn(*run_dir, &lock, pid, err)) {
+		pgr_lock_release(&lock);
+		return false;
+	}
+	pgr_lock_forget(&lock);
+	return true;
+}
+
+bool pgr_run_restart(const char *run_dir, pid_t *pid, struct pgr_error *err)
+{
+	struct pgr_run_info info;
+	if (!pgr_run_info_load(run_dir, &info, err))
+		return false;
+	bool ok = true;
+	if (info.status == PGR_RUN_RUNNING || info.status == PGR_RUN_DONE) {
+		ok = pgr_error_set(err, PGR_ERR_USAGE, "run %s is %s: nothing to resume", info.id,
+		                   pgr_run_status_name(info.status));
+	} else if (info.status == PGR_RUN_WAITING) {
+		ok = pgr_run_open_gate(run_dir, err);
+	}
+	struct pgr_lock lock;
+	if (ok && !pgr_lock_acquire(&lock, info.env, info.incident, info.id, err)) {
+		pgr_lock_release(&lock);
+		ok = false;
+	} else if (ok) {
+		if (!pgr_run_spawn(run_dir, &lock, pid, err)) {
+			pgr_lock_release(&lock);
+			ok = false;
+		} else {
+			pgr_lock_forget(&lock);
+		}
+	}
+	pgr_run_info_free(&info);
+	return ok;
+}
+
 /* ------------------------------------------------------------ executing */
 
 static void audit_step(struct pgr_run *r, const struct pgr_step *s, const char *phase, const char *outcome,

@@ -75,6 +75,13 @@ bool pgr_run_create(struct pgr_plan *p, char **run_dir, struct pgr_error *err);
 /* Start the detached runner (`<self_exe> runs exec --lock-fd N DIR`, setsid,
  * output to runner.log), handing it the lock. */
 bool pgr_run_spawn(const char *run_dir, struct pgr_lock *lock, pid_t *pid, struct pgr_error *err);
+/* All of starting a plan: take the environment's lock (a conflict names its
+ * holder), create the run, hand both to a detached runner. *run_dir and
+ * *pid say where to follow it. */
+bool pgr_run_start(struct pgr_plan *p, char **run_dir, pid_t *pid, struct pgr_error *err);
+/* The same for a run that stopped (interrupted, failed, cancelled or at a
+ * gate, which it passes): lock, runner. */
+bool pgr_run_restart(const char *run_dir, pid_t *pid, struct pgr_error *err);
 /* The runner's body (in the detached process): run the plan's steps from
  * the first unfinished one. lock_fd is the inherited lock (-1: take it).
  * impls: the step tables for the plan's kind. Returns true when every step
