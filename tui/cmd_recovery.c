@@ -410,6 +410,23 @@ static bool load_catalog(const struct globals *g, struct loaded *l, const char *
 		*code = fail_with(&err, EXIT_USAGE);
 		return false;
 	}
+	/* A run of this environment that stopped half-way is the first thing to know. */
+	struct pgr_run_info *runs = NULL;
+	size_t n_runs = 0;
+	if (pgr_runs_list(l->e->name, &runs, &n_runs, NULL))
+		for (size_t i = 0; i < n_runs; i++)
+			if (runs[i].status == PGR_RUN_INTERRUPTED || runs[i].status == PGR_RUN_WAITING) {
+				fprintf(stderr,
+				        "pgrescue: NOTE: run %s (%s) on %s is %s at step %zu of %zu (%s); `pgrescue "
+				        "runs resume "
+				        "%s` continues it.\n",
+				        runs[i].id, runs[i].kind, runs[i].env, pgr_run_status_name(runs[i].status),
+				        runs[i].current + 1, runs[i].n_steps,
+				        runs[i].current < runs[i].n_steps ? runs[i].steps[runs[i].current].title : "-",
+				        runs[i].id);
+				break;
+			}
+	pgr_runs_free(runs, n_runs);
 	l->store = pgr_store_open(l->e->store, &err);
 	if (!l->store || !pgr_catalog_build(l->store, &l->cat, &err)) {
 		*code = fail_with(&err, EXIT_FAIL);
