@@ -141,6 +141,15 @@ like "$as_out" "move-aside" "and the steps"
 run_cmd rl "$PGRESCUE" --env sandbox runs
 like "$rl_out" "pitr +sandbox +done" "runs lists the finished recovery"
 
+# A backup is an action too: audited before and after.
+run_cmd bk "$PGRESCUE" --env sandbox backup -q
+is "$bk_rc" 0 "a backup on the new timeline succeeds" || diag "$bk_err"
+run_cmd as2 "$PGRESCUE" --env sandbox audit show --json
+like "$as2_out" '"plan":"backup","step":null,"phase":"intent"' "the backup's intent is in the audit log"
+like "$as2_out" '"plan":"backup".*"phase":"outcome".*"outcome":"ok"' "and its outcome"
+run_cmd av2 "$PGRESCUE" --env sandbox audit verify
+is "$av2_rc" 0 "the audit chain is still intact"
+
 # ---------------------------------------------------------------- unreachable target
 # An xid cannot be checked against the window; the archive ends before it.
 run_cmd far "$PGRESCUE" --env sandbox pitr --xid 4000000000 --yes --incident INC-10
