@@ -960,7 +960,7 @@ static char *dump_local_path(struct pgr_store *st, const char *key)
 
 /* pg_restore -l: the archive's table of contents. Proves the file is a
  * whole archive this pg_restore can read; *items counts its entries. */
-static bool read_toc(const struct pgr_env *env, const char *path, int *items, struct pgr_error *err)
+static bool read_toc(const struct pgr_env *env, const char *path, int *items, char **listing, struct pgr_error *err)
 {
 	char *prog = xasprintf("%s/pg_restore", bindir(env));
 	const char *argv[] = {prog, "-l", path, NULL};
@@ -990,6 +990,8 @@ static bool read_toc(const struct pgr_env *env, const char *path, int *items, st
 		}
 		*items = count;
 	}
+	if (ok && listing)
+		*listing = xstrdup(sb_str(&res.out));
 	pgr_proc_result_free(&res);
 	free(prog);
 	return ok;
@@ -1036,7 +1038,7 @@ static bool check_dump(const struct sink *k, struct pgr_store *st, const struct 
 	}
 	char *path = dump_local_path(st, n->dump_key);
 	if (path) {
-		if (!read_toc(n->env, path, NULL, err)) {
+		if (!read_toc(n->env, path, NULL, NULL, err)) {
 			free(path);
 			return false;
 		}
@@ -1621,8 +1623,164 @@ static void rprog_line(struct rprog *p, const char *line)
 	}
 }
 
-static bool run_pg_restore(struct pgr_run *r, const struct names *n, const char *path, int items, struct pgr_error *err)
+/* Row counts taken while pg_restore still builds indexes: a table's rows
+ * are final once its TABLE DATA item has finished, so its count(*) runs on a
+ * connection of its own meanwhile, and verify-counts finds it done. The
+ * counts become the fact "counts" ("schema<TAB>table<TAB>rows" lines) only
+ * when pg_restore succeeded. */
+struct tocdata {
+	int id;
+	char *schema, *table;
+};
+
+struct early {
+	struct tocdata *toc; /* TABLE DATA entries of the archive */
+	size_t n_toc;
+	PGconn *conn; /* NULL: not connected yet, or given up */
+	bool failed; /* stop trying: verify-counts counts everything */
+	bool busy;
+	size_t *queue; /* indexes into toc */
+	size_t n_queue, head;
+	size_t current;
+	struct strbuf counts;
+	size_t n_counted;
+};
+
+static void early_parse(struct early *e, const char *listing)
 {
+	const char *s = listing ? listing : "";
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		char *line = xstrndup(s, len);
+		s += len + (nl ? 1 : 0);
+		const char *td = strstr(line, " TABLE DATA ");
+		if (line[0] == ';' || !td) {
+			free(line);
+			continue;
+		}
+		/* "3370; 0 16402 TABLE DATA public clips clipper": a name with a space
+		 * would be ambiguous; such tables are left to verify-counts. */
+		char *words[3] = {NULL, NULL, NULL};
+		int nw = 0;
+		char *rest = xstrdup(td + 12), *save = NULL;
+		for (char *w = strtok_r(rest, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			if (nw < 3)
+				words[nw] = w;
+			nw++;
+		}
+		if (nw == 2 || nw == 3) {
+			e->toc = xrealloc(e->toc, (e->n_toc + 1) * sizeof *e->toc);
+			e->toc[e->n_toc].id = atoi(line);
+			e->toc[e->n_toc].schema = xstrdup(words[0]);
+			e->toc[e->n_toc].table = xstrdup(words[1]);
+			e->n_toc++;
+		}
+		free(rest);
+		free(line);
+	}
+	e->queue = xcalloc(e->n_toc + 1, sizeof *e->queue);
+}
+
+static void early_free(struct early *e)
+{
+	for (size_t i = 0; i < e->n_toc; i++) {
+		free(e->toc[i].schema);
+		free(e->toc[i].table);
+	}
+	free(e->toc);
+	free(e->queue);
+	if (e->conn)
+		PQfinish(e->conn);
+	sb_free(&e->counts);
+}
+
+static void early_give_up(struct pgr_run *r, struct early *e, const char *why)
+{
+	if (!e->failed)
+		pgr_run_log(r, "counting during the restore stopped (%s): verify-counts counts the rest", why);
+	e->failed = true;
+	if (e->conn)
+		PQfinish(e->conn);
+	e->conn = NULL;
+	e->busy = false;
+}
+
+/* Start the next queued count when the connection is idle. */
+static void early_kick(struct pgr_run *r, struct early *e, const struct names *n)
+{
+	if (e->failed || e->busy || e->head >= e->n_queue)
+		return;
+	if (!e->conn) {
+		struct pgr_error ce = {0};
+		e->conn = pgr_pg_connect(n->env->dsn, n->fresh, CONNECT_TIMEOUT, &ce);
+		if (!e->conn) {
+			early_give_up(r, e, ce.msg);
+			return;
+		}
+	}
+	const struct tocdata *t = &e->toc[e->queue[e->head]];
+	char *qs = pgr_pg_quote_ident(e->conn, t->schema), *qt = pgr_pg_quote_ident(e->conn, t->table);
+	char *sql = xasprintf("SELECT count(*) FROM ONLY %s.%s", qs, qt);
+	free(qs);
+	free(qt);
+	if (PQsendQuery(e->conn, sql)) {
+		e->busy = true;
+		e->current = e->queue[e->head++];
+	} else {
+		early_give_up(r, e, PQerrorMessage(e->conn));
+	}
+	free(sql);
+}
+
+/* "finished item 3370 TABLE DATA clips": that table's rows are all in. */
+static void early_line(struct early *e, const char *line)
+{
+	const char *m = !strncmp(line, "pg_restore: ", 12) ? line + 12 : line;
+	if (e->failed || strncmp(m, "finished item ", 14) != 0 || !strstr(m, " TABLE DATA "))
+		return;
+	int id = atoi(m + 14);
+	for (size_t i = 0; i < e->n_toc; i++)
+		if (e->toc[i].id == id) {
+			e->queue[e->n_queue++] = i;
+			return;
+		}
+}
+
+/* Take the running count's result if it is there (block: wait for it). */
+static void early_collect(struct pgr_run *r, struct early *e, bool block)
+{
+	if (!e->busy || !e->conn)
+		return;
+	if (!block) {
+		if (!PQconsumeInput(e->conn)) {
+			early_give_up(r, e, PQerrorMessage(e->conn));
+			return;
+		}
+		if (PQisBusy(e->conn))
+			return;
+	}
+	PGresult *res;
+	bool got = false;
+	while ((res = PQgetResult(e->conn))) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+			const struct tocdata *t = &e->toc[e->current];
+			sb_printf(&e->counts, "%s\t%s\t%s\n", t->schema, t->table, PQgetvalue(res, 0, 0));
+			e->n_counted++;
+			got = true;
+		}
+		PQclear(res);
+	}
+	e->busy = false;
+	if (!got)
+		early_give_up(r, e, e->conn ? PQerrorMessage(e->conn) : "no result");
+}
+
+static bool run_pg_restore(struct pgr_run *r, const struct names *n, const char *path, int items, const char *listing,
+                           struct pgr_error *err)
+{
+	struct early early = {0};
+	early_parse(&early, listing);
 	char *prog = xasprintf("%s/pg_restore", bindir(n->env));
 	char jobs[16];
 	snprintf(jobs, sizeof jobs, "%d", n->jobs);
@@ -1660,11 +1818,16 @@ static bool run_pg_restore(struct pgr_run *r, const struct names *n, const char 
 			timed_out = true;
 			kill(-proc.pid, SIGTERM);
 		}
-		struct pollfd pfd = {.fd = proc.err_fd, .events = POLLIN};
-		int pn = poll(&pfd, 1, 200);
+		early_kick(r, &early, n);
+		struct pollfd pfd[2] = {{.fd = proc.err_fd, .events = POLLIN}, {.fd = -1}};
+		if (early.busy && early.conn)
+			pfd[1] = (struct pollfd){.fd = PQsocket(early.conn), .events = POLLIN};
+		int pn = poll(pfd, 2, 200);
 		if (pn < 0 && errno != EINTR)
 			break;
-		if (pn <= 0)
+		if (pn > 0 && pfd[1].revents)
+			early_collect(r, &early, false);
+		if (pn <= 0 || !pfd[0].revents)
 			continue;
 		ssize_t got = read(proc.err_fd, buf, sizeof buf);
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
@@ -1695,6 +1858,7 @@ static bool run_pg_restore(struct pgr_run *r, const struct names *n, const char 
 		while ((nl = strchr(start, '\n'))) {
 			*nl = '\0';
 			rprog_line(&pr, start);
+			early_line(&early, start);
 			start = nl + 1;
 		}
 		size_t rest = strlen(start);
@@ -1715,6 +1879,16 @@ static bool run_pg_restore(struct pgr_run *r, const struct names *n, const char 
 	if (res.exit_code == 0 && !cancelled && !timed_out) {
 		pgr_run_progress(r, 1.0, true, "pg_restore -j %d: done, %d items in %.0f s", n->jobs, pr.done,
 		                 pgr_monotonic() - t0);
+		/* The counts still running or queued: verify-counts would do them anyway. */
+		while (!early.failed && (early.busy || early.head < early.n_queue)) {
+			early_collect(r, &early, true);
+			early_kick(r, &early, n);
+		}
+		if (early.n_counted > 0) {
+			struct pgr_error fe = {0};
+			if (!pgr_run_set_fact(r, "counts", sb_str(&early.counts), &fe))
+				pgr_run_log(r, "could not journal the row counts: %s", fe.msg);
+		}
 	} else {
 		ok = false;
 		if (cancelled)
@@ -1747,6 +1921,7 @@ static bool run_pg_restore(struct pgr_run *r, const struct names *n, const char 
 	sb_free(&tail);
 	pgr_proc_result_free(&res);
 out:
+	early_free(&early);
 	free(ci);
 	free(prog);
 	return ok;
@@ -1781,11 +1956,13 @@ static bool st_restore_act(struct pgr_run *r, const struct pgr_step *s, struct p
 	if (!path)
 		return false;
 	int items = 0;
-	ok = read_toc(n.env, path, &items, err);
+	char *listing = NULL;
+	ok = read_toc(n.env, path, &items, &listing, err);
 	if (ok)
 		ok = pgr_run_set_fact(r, "pg_restore_started", "1", err);
 	if (ok)
-		ok = run_pg_restore(r, &n, path, items, err);
+		ok = run_pg_restore(r, &n, path, items, listing, err);
+	free(listing);
 	if (ok)
 		ok = pgr_run_set_fact(r, "restored", n.fresh, err);
 	free(path);
@@ -1820,9 +1997,25 @@ static int cmp_tcount(const void *a, const void *b)
 	return c ? c : strcmp(x->table, y->table);
 }
 
+/* A count from the fact "counts" (taken during pg_restore); -1 if none. */
+static int64_t known_count(const char *known, const char *schema, const char *table)
+{
+	size_t ls = strlen(schema), lt = strlen(table);
+	for (const char *p = known; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		if (!strncmp(p, schema, ls) && p[ls] == '\t' && !strncmp(p + ls + 1, table, lt) &&
+		    p[ls + 1 + lt] == '\t')
+			return strtoll(p + ls + lt + 2, NULL, 10);
+		p = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
 /* Exact row count of every user table, as the backup counted them (ONLY:
- * inheritance children are not counted twice). */
-static bool count_tables(PGconn *c, struct tcount **out, size_t *n_out, struct pgr_error *err)
+ * inheritance children are not counted twice). Tables pg-restore counted
+ * already (known) are not scanned again. */
+static bool count_tables(PGconn *c, const char *known, struct tcount **out, size_t *n_out, size_t *n_known,
+                         struct pgr_error *err)
 {
 	PGresult *list = NULL;
 	if (!pgr_pg_exec(c,
@@ -1834,30 +2027,40 @@ static bool count_tables(PGconn *c, struct tcount **out, size_t *n_out, struct p
 		return false;
 	int nt = PQntuples(list);
 	struct tcount *v = xcalloc((size_t)nt + 1, sizeof *v);
+	int *todo = xcalloc((size_t)nt + 1, sizeof *todo);
+	int n_todo = 0;
+	*n_known = 0;
+	for (int i = 0; i < nt; i++) {
+		v[i].schema = xstrdup(PQgetvalue(list, i, 0));
+		v[i].table = xstrdup(PQgetvalue(list, i, 1));
+		v[i].expect = -1;
+		v[i].rows = known_count(known, v[i].schema, v[i].table);
+		if (v[i].rows < 0)
+			todo[n_todo++] = i;
+		else
+			(*n_known)++;
+	}
+	PQclear(list);
 	bool ok = true;
-	for (int first = 0; ok && first < nt; first += COUNT_BATCH) {
-		int last = first + COUNT_BATCH < nt ? first + COUNT_BATCH : nt;
+	for (int first = 0; ok && first < n_todo; first += COUNT_BATCH) {
+		int last = first + COUNT_BATCH < n_todo ? first + COUNT_BATCH : n_todo;
 		struct strbuf q = STRBUF_INIT;
 		sb_append(&q, "SELECT ");
-		for (int i = first; i < last; i++) {
-			char *qs = pgr_pg_quote_ident(c, PQgetvalue(list, i, 0));
-			char *qt = pgr_pg_quote_ident(c, PQgetvalue(list, i, 1));
-			sb_printf(&q, "%s(SELECT count(*) FROM ONLY %s.%s)", i > first ? ", " : "", qs, qt);
+		for (int j = first; j < last; j++) {
+			char *qs = pgr_pg_quote_ident(c, v[todo[j]].schema);
+			char *qt = pgr_pg_quote_ident(c, v[todo[j]].table);
+			sb_printf(&q, "%s(SELECT count(*) FROM ONLY %s.%s)", j > first ? ", " : "", qs, qt);
 			free(qs);
 			free(qt);
 		}
 		PGresult *r = NULL;
 		ok = pgr_pg_exec(c, sb_str(&q), &r, err);
 		sb_free(&q);
-		for (int i = first; ok && i < last; i++) {
-			v[i].schema = xstrdup(PQgetvalue(list, i, 0));
-			v[i].table = xstrdup(PQgetvalue(list, i, 1));
-			v[i].rows = strtoll(PQgetvalue(r, 0, i - first), NULL, 10);
-			v[i].expect = -1;
-		}
+		for (int j = first; ok && j < last; j++)
+			v[todo[j]].rows = strtoll(PQgetvalue(r, 0, j - first), NULL, 10);
 		PQclear(r);
 	}
-	PQclear(list);
+	free(todo);
 	if (!ok) {
 		for (int i = 0; i < nt; i++) {
 			free(v[i].schema);
@@ -1947,8 +2150,10 @@ static bool st_verify_act(struct pgr_run *r, const struct pgr_step *s, struct pg
 	}
 	(void)pgr_pg_exec(c, "SET statement_timeout = 0", NULL, NULL);
 	struct tcount *v = NULL;
-	size_t nv = 0;
-	bool ok = count_tables(c, &v, &nv, err);
+	size_t nv = 0, n_known = 0;
+	bool ok = count_tables(c, pgr_run_fact(r, "counts"), &v, &nv, &n_known, err);
+	if (ok && n_known)
+		pgr_run_log(r, "%zu of %zu tables were counted while pg_restore built indexes", n_known, nv);
 	char *clips_max = NULL;
 	if (ok) {
 		/* The newest clip's id: the health check waits for a newer one. */
