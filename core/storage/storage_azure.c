@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "storage/storage.h"
+typedef int pgr_placeholder_azure;
