@@ -76,6 +76,14 @@ static const struct str_key str_keys[] = {
         SK(sandbox_dir),
         SK(audit_log),
         SK(audit_key_file),
+        SK(s3_endpoint),
+        SK(s3_region),
+        SK(s3_url_style),
+        SK(s3_sse),
+        SK(s3_storage_class),
+        SK(s3_profile),
+        SK(azure_endpoint),
+        SK(ca_file),
 };
 struct dur_key {
 	const char *name;

@@ -47,6 +47,18 @@ struct pgr_env {
 	char *pushgateway; /* http://host:9091 */
 	char *prometheus; /* http://host:9090, read by the dashboard */
 
+	/* Cloud stores. Credentials never go here: they come from the standard
+	 * variables (AWS_ACCESS_KEY_ID..., ~/.aws/credentials, AZURE_STORAGE_*). */
+	char *s3_endpoint; /* http(s)://host:port for MinIO, Ceph, R2, GCS (default: AWS, or $AWS_ENDPOINT_URL) */
+	char *s3_region; /* default $AWS_REGION, else us-east-1 */
+	char *s3_url_style; /* "virtual" (default) or "path" */
+	char *s3_sse; /* server-side encryption, e.g. AES256 (the deployment's) */
+	char *s3_storage_class; /* e.g. STANDARD_IA */
+	char *s3_profile; /* ~/.aws/credentials profile (default $AWS_PROFILE, else default) */
+	char *azure_endpoint; /* blob endpoint (default from the connection string, else
+	                         https://ACCOUNT.blob.core.windows.net) */
+	char *ca_file; /* CA bundle for TLS to the store (default: the system's) */
+
 	/* The audit log (default <state dir>/audit.log) and an optional HMAC key
 	 * file (not readable by others) that turns the hash chain into HMACs. */
 	char *audit_log;

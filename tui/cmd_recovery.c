@@ -427,7 +427,7 @@ static bool load_catalog(const struct globals *g, struct loaded *l, const char *
 				break;
 			}
 	pgr_runs_free(runs, n_runs);
-	l->store = pgr_store_open(l->e->store, &err);
+	l->store = pgr_store_open_env(l->e, &err);
 	if (!l->store || !pgr_catalog_build(l->store, &l->cat, &err)) {
 		*code = fail_with(&err, EXIT_FAIL);
 		return false;

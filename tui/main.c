@@ -245,7 +245,7 @@ static int cmd_wal(const struct globals *g, int argc, char **argv, bool push)
 		pgr_error_hint(&err, "Set store = file:///path in its [env] section, or pass --store URL.");
 		return fail_with(&err, EXIT_USAGE);
 	}
-	struct pgr_store *st = pgr_store_open(e->store, &err);
+	struct pgr_store *st = pgr_store_open_env(e, &err);
 	if (!st) {
 		pgr_env_free(&env);
 		pgr_config_free(&cfg);

@@ -345,7 +345,7 @@ struct pgr_store *pgr_run_store(struct pgr_run *r, struct pgr_error *err)
 			pgr_error_hint(err, "Set store = file:///... in its [env] section, or pass --store.");
 			return NULL;
 		}
-		r->store = pgr_store_open(r->plan.env.store, err);
+		r->store = pgr_store_open_env(&r->plan.env, err);
 	}
 	return r->store;
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "storage/storage.h"
+#include "settings.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,20 @@ static bool url_scheme(const char *url, char *buf, size_t n)
 	return true;
 }
 
-struct pgr_store *pgr_store_open(const char *url, struct pgr_error *err)
+static void store_opts_free(struct pgr_store_opts *o)
+{
+	free((char *)o->s3_endpoint);
+	free((char *)o->s3_region);
+	free((char *)o->s3_url_style);
+	free((char *)o->s3_sse);
+	free((char *)o->s3_storage_class);
+	free((char *)o->s3_profile);
+	free((char *)o->azure_endpoint);
+	free((char *)o->ca_file);
+	memset(o, 0, sizeof *o);
+}
+
+struct pgr_store *pgr_store_open_opts(const char *url, const struct pgr_store_opts *opts, struct pgr_error *err)
 {
 	if (!url || !*url) {
 		pgr_error_set(err, PGR_ERR_CONFIG, "no backup store given (the store URL is empty)");
@@ -92,12 +106,44 @@ struct pgr_store *pgr_store_open(const char *url, struct pgr_error *err)
 	struct pgr_store *st = xcalloc(1, sizeof *st);
 	st->ops = ops;
 	st->url = xstrdup(url);
+	if (opts) {
+		const char **src[] = {(const char **)&opts->s3_endpoint,      (const char **)&opts->s3_region,
+		                      (const char **)&opts->s3_url_style,     (const char **)&opts->s3_sse,
+		                      (const char **)&opts->s3_storage_class, (const char **)&opts->s3_profile,
+		                      (const char **)&opts->azure_endpoint,   (const char **)&opts->ca_file};
+		const char **dst[] = {&st->opts.s3_endpoint,    &st->opts.s3_region,        &st->opts.s3_url_style,
+		                      &st->opts.s3_sse,         &st->opts.s3_storage_class, &st->opts.s3_profile,
+		                      &st->opts.azure_endpoint, &st->opts.ca_file};
+		for (size_t i = 0; i < sizeof src / sizeof src[0]; i++)
+			*dst[i] = *src[i] && **src[i] ? xstrdup(*src[i]) : NULL;
+	}
 	if (!ops->open(st, url, err)) {
+		store_opts_free(&st->opts);
 		free(st->url);
 		free(st);
 		return NULL;
 	}
 	return st;
+}
+
+struct pgr_store *pgr_store_open(const char *url, struct pgr_error *err)
+{
+	return pgr_store_open_opts(url, NULL, err);
+}
+
+struct pgr_store *pgr_store_open_env(const struct pgr_env *env, struct pgr_error *err)
+{
+	struct pgr_store_opts o = {
+	        .s3_endpoint = env->s3_endpoint,
+	        .s3_region = env->s3_region,
+	        .s3_url_style = env->s3_url_style,
+	        .s3_sse = env->s3_sse,
+	        .s3_storage_class = env->s3_storage_class,
+	        .s3_profile = env->s3_profile,
+	        .azure_endpoint = env->azure_endpoint,
+	        .ca_file = env->ca_file,
+	};
+	return pgr_store_open_opts(env->store, &o, err);
 }
 
 void pgr_store_close(struct pgr_store *st)
@@ -106,6 +152,7 @@ void pgr_store_close(struct pgr_store *st)
 		return;
 	if (st->ops && st->ops->close)
 		st->ops->close(st);
+	store_opts_free(&st->opts);
 	free(st->url);
 	free(st);
 }

@@ -57,14 +57,32 @@ struct pgr_store_ops {
 	char *(*local_path)(struct pgr_store *st, const char *key);
 };
 
+/* What a backend may take from the environment besides the URL (all may be NULL). */
+struct pgr_store_opts {
+	const char *s3_endpoint;
+	const char *s3_region;
+	const char *s3_url_style;
+	const char *s3_sse;
+	const char *s3_storage_class;
+	const char *s3_profile;
+	const char *azure_endpoint;
+	const char *ca_file;
+};
+
 struct pgr_store {
 	const struct pgr_store_ops *ops;
+	struct pgr_store_opts opts; /* copies, owned by the store; set before ops->open */
 	char *url; /* as given (no secrets in it) */
 	void *backend; /* the backend's own state */
 };
 
 /* Open a store from its URL; unknown schemes get a clear error and hint. */
 struct pgr_store *pgr_store_open(const char *url, struct pgr_error *err);
+/* The same with backend options (opts may be NULL). */
+struct pgr_store *pgr_store_open_opts(const char *url, const struct pgr_store_opts *opts, struct pgr_error *err);
+struct pgr_env;
+/* The environment's store, with its s3_*, azure_* and ca_file keys. */
+struct pgr_store *pgr_store_open_env(const struct pgr_env *env, struct pgr_error *err);
 void pgr_store_close(struct pgr_store *st);
 
 /* Every key under prefix (all pages). */
