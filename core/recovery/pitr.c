@@ -79,6 +79,18 @@ static PGconn *connect_to(const struct pgr_env *env, const char *db, int timeout
 	return pgr_pg_connect(env->dsn, db, timeout, err);
 }
 
+char *pgr_pitr_self_exe(const struct pgr_env *env)
+{
+	if (env->sandbox_dir && *env->sandbox_dir) {
+		char *path = xasprintf("%s/bin/pgrescue", env->sandbox_dir);
+		if (access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	const char *self = pgr_self_exe();
+	return self ? xstrdup(self) : NULL;
+}
+
 char *pgr_pitr_db_timezone(const struct pgr_env *env)
 {
 	struct pgr_error err = {0};

@@ -34,6 +34,10 @@ void pgr_pitr_opts_default(struct pgr_pitr_opts *o);
 /* The database's TimeZone setting (for echoing a target), or NULL when the
  * server cannot be asked within a few seconds. Newly allocated. */
 char *pgr_pitr_db_timezone(const struct pgr_env *env);
+/* The pgrescue the server's user runs as restore_command (opts.self_exe):
+ * the sandbox's own copy, which that user can execute, else this program.
+ * Newly allocated. */
+char *pgr_pitr_self_exe(const struct pgr_env *env);
 /* Build the plan from the catalog (no I/O): checks the target against the
  * window and picks the base backup; errors say why with a HINT. */
 bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, const struct pgr_pitr_opts *o,
