@@ -29,6 +29,7 @@
 #include "console.h"
 #include "source/collect.h"
 #include "source/pg.h"
+#include "wizard.h"
 
 #define MESSAGE_SECONDS 10.0
 
@@ -41,6 +42,16 @@ static void on_signal(int sig)
 
 static void say(struct pgr_console *c, enum pgr_role role, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(struct pgr_console *c, enum pgr_role role, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+	va_end(ap);
+	c->msg_role = role;
+	c->msg_mono = pgr_monotonic();
+}
+
+void pgr_console_say(struct pgr_console *c, enum pgr_role role, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -70,17 +81,9 @@ static char *state_dir(void)
 
 /* ---------------------------------------------------------------- the gate */
 
-static const struct pgr_key *key_for(enum pgr_action a)
-{
-	for (const struct pgr_key *k = pgr_keymap; k->action != PGR_ACT_NONE; k++)
-		if (k->action == a)
-			return k;
-	return NULL;
-}
-
 static bool action_dangerous(enum pgr_action a)
 {
-	const struct pgr_key *k = key_for(a);
+	const struct pgr_key *k = pgr_keymap_for(a);
 	return k && k->dangerous;
 }
 
@@ -90,8 +93,9 @@ static const char *action_word(enum pgr_action a)
 	case PGR_ACT_BACKUP: return "backup";
 	case PGR_ACT_RESTORE: return "restore";
 	case PGR_ACT_PITR: return "point-in-time recovery";
+	case PGR_ACT_RESUME: return "resuming a run";
 	default: {
-		const struct pgr_key *k = key_for(a);
+		const struct pgr_key *k = pgr_keymap_for(a);
 		return k ? k->label : "this action";
 	}
 	}
@@ -254,8 +258,17 @@ static void open_detail(struct pgr_console *c)
 	c->sel = c->top = 0;
 }
 
-/* The one dispatcher. Keys (through the key table) and `:` commands both come here. */
-static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint)
+static void open_audit(struct pgr_console *c)
+{
+	pgr_audit_screen_load(c);
+	c->audit = true;
+	c->help = false;
+	c->sel = c->top = 0;
+}
+
+/* The one dispatcher. Keys (through the key table) and `:` commands both
+ * come here; arg is a `:` command's argument (NULL for keys). */
+static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint, const char *arg)
 {
 	struct pgr_console *c = L->c;
 	/* The read-only gate: nothing below it runs for a dangerous action in the monitor. */
@@ -263,10 +276,15 @@ static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint)
 		say(c, PGR_ROLE_READONLY, "read-only monitor: %s is not available", action_word(a));
 		return;
 	}
+	/* A wizard or a run's view takes the keys it has a meaning for. */
+	if (c->wiz && !c->help && pgr_wiz_action(c, a))
+		return;
 	switch (a) {
 	case PGR_ACT_QUIT:
 		if (c->help)
 			c->help = false;
+		else if (c->audit)
+			c->audit = false;
 		else if (c->detail)
 			c->detail = false;
 		else
@@ -279,6 +297,8 @@ static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint)
 	case PGR_ACT_CLOSE:
 		if (c->help)
 			c->help = false;
+		else if (c->audit)
+			c->audit = false;
 		else if (c->detail)
 			c->detail = false;
 		else if (c->filter[0]) {
@@ -292,7 +312,7 @@ static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint)
 		int d = a == PGR_ACT_UP ? -1 : 1;
 		if (c->help)
 			c->help_top += d;
-		else if (c->detail)
+		else if (c->detail || c->audit)
 			c->sel += d;
 		else
 			c->panel = (enum pgr_panel)((c->panel + PGR_N_PANELS + d) % PGR_N_PANELS);
@@ -300,18 +320,26 @@ static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint)
 	}
 	case PGR_ACT_NEXT_PANEL:
 	case PGR_ACT_PREV_PANEL: {
+		if (c->audit)
+			break;
 		int d = a == PGR_ACT_NEXT_PANEL ? 1 : -1;
 		c->panel = (enum pgr_panel)((c->panel + PGR_N_PANELS + d) % PGR_N_PANELS);
 		c->sel = c->top = 0;
 		break;
 	}
 	case PGR_ACT_OPEN:
-		if (!c->detail)
+		if (!c->detail && !c->audit)
 			open_detail(c);
 		break;
 	case PGR_ACT_REFRESH:
 		pgr_collector_refresh_now(L->coll);
-		say(c, PGR_ROLE_MUTED, "refreshing now");
+		pgr_runs_scan(c, true);
+		if (c->audit) {
+			pgr_audit_screen_load(c);
+			say(c, PGR_ROLE_MUTED, "audit log read again");
+		} else {
+			say(c, PGR_ROLE_MUTED, "refreshing now");
+		}
 		break;
 	case PGR_ACT_FASTER: change_interval(c, L->coll, -1); break;
 	case PGR_ACT_SLOWER: change_interval(c, L->coll, 1); break;
@@ -339,9 +367,12 @@ static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint)
 		break;
 	case PGR_ACT_RESTORE:
 	case PGR_ACT_PITR:
-		say(c, PGR_ROLE_WARN, "%s: the wizard arrives with the recovery issue; nothing was started",
-		    action_word(a));
+		c->detail = false;
+		pgr_wiz_open(c, a == PGR_ACT_PITR, arg);
 		break;
+	case PGR_ACT_RESUME: pgr_wiz_resume(c); break;
+	case PGR_ACT_AUDIT: open_audit(c); break;
+	case PGR_ACT_LEAVE: say(c, PGR_ROLE_MUTED, "d leaves a run's view; there is none open"); break;
 	case PGR_ACT_NONE:
 	case PGR_N_ACTIONS:
 	default: break;
@@ -390,7 +421,7 @@ static void run_command(struct loop *L, const char *line)
 	default: break;
 	}
 	if (cmd.action != PGR_ACT_NONE)
-		dispatch(L, cmd.action, cmd.dangerous);
+		dispatch(L, cmd.action, cmd.dangerous, cmd.arg);
 }
 
 static void on_key(struct loop *L, int ch)
@@ -432,13 +463,16 @@ static void on_key(struct loop *L, int ch)
 			say(c, PGR_ROLE_MUTED, "%s cancelled", action_word(a));
 		return;
 	}
+	/* A wizard's text field takes what is typed (the confirmation, the target). */
+	if (c->wiz && pgr_wiz_text_key(c, ch))
+		return;
 	const struct pgr_key *k = pgr_keymap_find(ch);
 	if (!k) {
 		const char *name = keyname(ch);
 		say(c, PGR_ROLE_MUTED, "key %s does nothing here; ? lists the keys", name ? name : "?");
 		return;
 	}
-	dispatch(L, k->action, false);
+	dispatch(L, k->action, false, NULL);
 }
 
 /* ---------------------------------------------------------------- run */
@@ -481,6 +515,7 @@ int pgr_tui_run(const struct pgr_env *env, const struct pgr_tui_opts *opts)
 	struct pgr_theme *theme = xcalloc(1, sizeof *theme);
 	struct loop L = {c, NULL, opts, theme, false};
 	c->env = env;
+	c->coll = NULL;
 	c->monitor = opts->monitor || env->readonly;
 	c->unicode = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	const char *nc = getenv("NO_COLOR");
@@ -501,6 +536,9 @@ int pgr_tui_run(const struct pgr_env *env, const struct pgr_tui_opts *opts)
 		free(c);
 		return 1;
 	}
+	c->coll = L.coll;
+	/* A run this environment left unfinished: offered for resuming at once. */
+	pgr_runs_scan(c, true);
 
 	/* Diagnostics from core would scribble over the screen: they go to a log. */
 	int saved_err = dup(STDERR_FILENO);
@@ -574,6 +612,9 @@ int pgr_tui_run(const struct pgr_env *env, const struct pgr_tui_opts *opts)
 		}
 		struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0}, {pgr_collector_fd(L.coll), POLLIN, 0}};
 		int timeout = 1000 - (int)((now - (double)(long)now) * 1000.0);
+		int wiz_ms = pgr_wiz_wait_ms(c);
+		if (wiz_ms >= 0 && wiz_ms < timeout)
+			timeout = wiz_ms;
 		if (timeout < 10)
 			timeout = 10;
 		int pr = poll(pfd, 2, timeout);
@@ -582,6 +623,7 @@ int pgr_tui_run(const struct pgr_env *env, const struct pgr_tui_opts *opts)
 		if (pr > 0 && (pfd[1].revents & POLLIN)) {
 			pgr_collector_ack(L.coll);
 			take_snapshot(c, L.coll);
+			pgr_runs_scan(c, false);
 			dirty = true;
 		}
 		if (pr > 0 && (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) && !(pfd[0].revents & POLLIN))
@@ -596,6 +638,8 @@ int pgr_tui_run(const struct pgr_env *env, const struct pgr_tui_opts *opts)
 				break;
 		}
 		reap_backup(c, L.coll);
+		if (pgr_wiz_tick(c))
+			dirty = true;
 	}
 
 	pgr_cmdline_close();
@@ -619,6 +663,11 @@ out:
 	if (c->backup_pid > 0)
 		printf("a backup started from the console is still running (pid %d); its log: %s\n", (int)c->backup_pid,
 		       c->backup_log);
+	char run_id[256];
+	if (pgr_wiz_running_run(c, run_id, sizeof run_id))
+		printf("run %s goes on without the console; follow it with `pgrescue runs attach %s`\n", run_id,
+		       run_id);
+	pgr_wiz_shutdown(c);
 	free(theme);
 	free(c);
 	return code;

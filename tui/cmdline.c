@@ -28,12 +28,13 @@
 
 const struct pgr_command_info pgr_commands[] = {
         {"backup", "backup", "start a backup now (pg_dump of the database)", PGR_CMD_BACKUP, true},
-        {"restore", "restore [LABEL]", "open the restore wizard (on LABEL, a dump or base backup)", PGR_CMD_RESTORE,
-         true},
-        {"pitr", "pitr [TARGET]", "open the point-in-time recovery wizard (TARGET: a time or LSN)", PGR_CMD_PITR, true},
+        {"restore", "restore [LABEL]", "open the restore wizard (LABEL: the dump to select)", PGR_CMD_RESTORE, true},
+        {"pitr", "pitr [TARGET]", "open the PITR wizard (TARGET: a time with its zone, xid N, lsn L, name N)",
+         PGR_CMD_PITR, true},
         {"theme", "theme NAME", "switch to theme NAME (Tab completes the names)", PGR_CMD_THEME, false},
         {"quit", "quit, q", "leave the console", PGR_CMD_QUIT, false},
         {"help", "help", "show the keys and commands", PGR_CMD_HELP, false},
+        {"audit", "audit", "the audit log: what was done, refused or cancelled", PGR_CMD_AUDIT, false},
         {NULL, NULL, NULL, PGR_CMD_NONE, false},
 };
 
@@ -45,6 +46,7 @@ static enum pgr_action cmd_action(enum pgr_cmd c)
 	case PGR_CMD_PITR: return PGR_ACT_PITR;
 	case PGR_CMD_QUIT: return PGR_ACT_QUIT;
 	case PGR_CMD_HELP: return PGR_ACT_HELP;
+	case PGR_CMD_AUDIT: return PGR_ACT_AUDIT;
 	case PGR_CMD_THEME:
 	case PGR_CMD_NONE: break;
 	}
@@ -193,6 +195,7 @@ bool pgr_cmdline_parse(const char *line, struct pgr_command *out, struct pgr_err
 	case PGR_CMD_BACKUP:
 	case PGR_CMD_QUIT:
 	case PGR_CMD_HELP:
+	case PGR_CMD_AUDIT:
 		if (al) {
 			pgr_error_set(err, PGR_ERR_USAGE, ":%s takes no argument (got \"%.*s\")", hit->name,
 			              (int)(al > 64 ? 64 : al), arg);

@@ -61,12 +61,13 @@ enum pgr_cmd {
 	PGR_CMD_THEME, /* :theme NAME */
 	PGR_CMD_QUIT, /* :quit, :q */
 	PGR_CMD_HELP, /* :help */
+	PGR_CMD_AUDIT, /* :audit: the audit screen */
 };
 
 struct pgr_command {
 	enum pgr_cmd cmd;
 	/* The key-table action the dashboard should dispatch through its one read-only gate:
-	 * PGR_ACT_BACKUP/RESTORE/PITR/QUIT/HELP; PGR_ACT_NONE for :theme (and NONE). */
+	 * PGR_ACT_BACKUP/RESTORE/PITR/QUIT/HELP/AUDIT; PGR_ACT_NONE for :theme (and NONE). */
 	enum pgr_action action;
 	bool dangerous; /* backup, restore, pitr: refused in the read-only monitor */
 	char arg[256]; /* argument, trimmed; "" if none */

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "keymap.h"
+#include "recovery/runner.h"
 #include "source/collect.h"
 #include "theme.h"
 #include "ui.h"
@@ -26,8 +27,17 @@ enum pgr_panel {
 };
 const char *pgr_panel_title(enum pgr_panel p);
 
+struct pgr_wizard; /* wizard.c */
+
+/* One audit record as the audit screen shows it (strings may be NULL). */
+struct pgr_audit_row {
+	char *time, *user, *env, *incident, *reason, *run, *plan, *step, *phase, *outcome, *command, *detail;
+	long long seq, duration_ms;
+};
+
 struct pgr_console {
 	const struct pgr_env *env;
+	struct pgr_collector *coll;
 	bool monitor; /* the read-only status monitor */
 	bool unicode; /* the locale is UTF-8: block characters and box glyphs */
 	bool no_color;
@@ -59,12 +69,32 @@ struct pgr_console {
 
 	enum pgr_action confirm; /* an action waiting for its y/N, NONE when no dialog */
 
+	struct pgr_wizard *wiz; /* the restore or PITR wizard, or a run's view; NULL when closed */
+
+	/* The newest run of this environment when it is unfinished (running,
+	 * interrupted, waiting): the banner offering to resume it. */
+	char banner[400];
+	char banner_dir[1024];
+	enum pgr_run_status banner_status;
+	double banner_mono; /* when the runs were last looked at */
+
+	bool audit; /* the audit screen is open */
+	struct pgr_audit_row *audit_rows; /* newest first */
+	int n_audit;
+	char audit_verdict[700]; /* "chain intact, N records" or the first bad line */
+	bool audit_ok;
+	char audit_path[512];
+
 	pid_t backup_pid; /* a backup this console started, 0 when none */
 	char backup_log[512];
 
 	char copied[16][200]; /* printed on exit */
 	int n_copied;
 };
+
+/* app.c: the message row. */
+void pgr_console_say(struct pgr_console *c, enum pgr_role role, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 /* screens.c */
 void pgr_screen_draw(struct pgr_console *c);

@@ -27,6 +27,9 @@ enum pgr_action {
 	PGR_ACT_BACKUP, /* dangerous: start a backup */
 	PGR_ACT_RESTORE, /* dangerous: the restore wizard */
 	PGR_ACT_PITR, /* dangerous: the PITR wizard */
+	PGR_ACT_RESUME, /* dangerous: resume (or open) this environment's unfinished run */
+	PGR_ACT_AUDIT, /* the audit screen */
+	PGR_ACT_LEAVE, /* a run view: leave it, the run goes on */
 	PGR_N_ACTIONS
 };
 
@@ -44,5 +47,7 @@ struct pgr_key {
 extern const struct pgr_key pgr_keymap[];
 /* The entry for a key, NULL if unbound. */
 const struct pgr_key *pgr_keymap_find(int key);
+/* The first entry for an action (screens name its key from the table), NULL if none. */
+const struct pgr_key *pgr_keymap_for(enum pgr_action a);
 
 #endif

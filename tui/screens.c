@@ -16,6 +16,7 @@
 #include "base/timeutil.h"
 #include "base/xalloc.h"
 #include "console.h"
+#include "wizard.h"
 
 /* Attributes as int, the type of pgr_theme_attr(). */
 #define BOLD ((int)A_BOLD)
@@ -875,6 +876,98 @@ static void draw_detail(struct pgr_console *c, int y, int h)
 	rows_free(&rs);
 }
 
+/* ---------------------------------------------------------------- the audit screen */
+
+static enum pgr_role audit_role(const char *word)
+{
+	if (!strcmp(word, "ok"))
+		return PGR_ROLE_OK;
+	if (!strcmp(word, "failed") || !strcmp(word, "refused"))
+		return PGR_ROLE_FAIL;
+	if (!strcmp(word, "cancelled"))
+		return PGR_ROLE_WARN;
+	return PGR_ROLE_MUTED;
+}
+
+static const char *dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* Every record of this environment, newest first: the outcome (or the
+ * phase) as a word, when, who, the incident, the plan and step, the
+ * command; the selected record in full under the list. */
+static void draw_audit(struct pgr_console *c, int y, int h)
+{
+	struct rows rs = {0};
+	struct pgr_w_table t = {7,
+	                        {"Outcome", "Time (UTC)", "User", "Incident", "Plan", "Step", "Command / detail"},
+	                        {9, 19, 16, 16, 8, 14, 0},
+	                        {false, false, false, false, false, false, false},
+	                        {0}};
+	pgr_w_table_fit(&t, NULL);
+	char(*cells)[7][160] = xcalloc((size_t)c->n_audit + 1, sizeof *cells);
+	for (int i = 0; i < c->n_audit; i++) {
+		const struct pgr_audit_row *r = &c->audit_rows[i];
+		const char *word = r->outcome ? r->outcome : dash(r->phase);
+		char when[40] = "-";
+		if (r->time) {
+			snprintf(when, sizeof when, "%.19s", r->time);
+			char *T = strchr(when, 'T');
+			if (T)
+				*T = ' ';
+		}
+		snprintf(cells[i][0], sizeof cells[i][0], "%s", word);
+		snprintf(cells[i][1], sizeof cells[i][1], "%s", when);
+		snprintf(cells[i][2], sizeof cells[i][2], "%s", dash(r->user));
+		snprintf(cells[i][3], sizeof cells[i][3], "%s", dash(r->incident));
+		snprintf(cells[i][4], sizeof cells[i][4], "%s", dash(r->plan));
+		snprintf(cells[i][5], sizeof cells[i][5], "%s", r->step ? r->step : dash(r->phase));
+		snprintf(cells[i][6], sizeof cells[i][6], "%s%s%s", r->command ? r->command : "",
+		         r->command && r->detail ? " | " : "", r->detail ? r->detail : "");
+		const char *row[7];
+		for (int k = 0; k < 7; k++)
+			row[k] = cells[i][k];
+		pgr_w_table_fit(&t, row);
+	}
+	char *head = pgr_w_table_line(&t, NULL);
+	for (int i = 0; i < c->n_audit; i++) {
+		const struct pgr_audit_row *r = &c->audit_rows[i];
+		const char *row[7];
+		for (int k = 0; k < 7; k++)
+			row[k] = cells[i][k];
+		char *line = pgr_w_table_line(&t, row);
+		char seq[32];
+		snprintf(seq, sizeof seq, "%lld", r->seq);
+		struct row *w = rows_add(&rs, PGR_ROLE_NORMAL, seq, "%s", line);
+		free(line);
+		w->word_len = (int)strlen(cells[i][0]);
+		w->word_role = audit_role(cells[i][0]);
+		struct strbuf more = STRBUF_INIT;
+		sb_printf(&more, "#%lld %s  %s  env %s  run %s  step %s  %s%s%s", r->seq, dash(r->time), dash(r->user),
+		          dash(r->env), dash(r->run), dash(r->step), dash(r->phase), r->outcome ? " -> " : "",
+		          r->outcome ? r->outcome : "");
+		if (r->duration_ms >= 0)
+			sb_printf(&more, "  (%lld ms)", r->duration_ms);
+		sb_printf(&more, "\nincident %s: %s\n", dash(r->incident), dash(r->reason));
+		if (r->command)
+			sb_printf(&more, "command: %s\n", r->command);
+		if (r->detail)
+			sb_printf(&more, "detail: %s\n", r->detail);
+		w->more = sb_steal(&more);
+	}
+	free(cells);
+	char title[900];
+	snprintf(title, sizeof title, "Audit log of %s, newest first: %s", c->env->name ? c->env->name : "?",
+	         c->audit_verdict);
+	draw_list(c, &rs, c->n_audit ? head : NULL, y, 0, h, COLS, title, c->audit_ok ? "OK" : "FAIL",
+	          c->audit_ok ? PGR_ROLE_OK : PGR_ROLE_FAIL);
+	if (!c->audit_ok)
+		pgr_w_printf(y + 1, 3, COLS - 6, A(PGR_ROLE_FAIL) | BOLD, "%s", c->audit_verdict);
+	free(head);
+	rows_free(&rs);
+}
+
 /* ---------------------------------------------------------------- dashboard panels */
 
 struct rect {
@@ -1466,15 +1559,23 @@ void pgr_screen_draw(struct pgr_console *c)
 	}
 	header(c, now_mono);
 	int top = 1, bottom = LINES - 2; /* rows [top, bottom) for panels; message, footer */
-	if (c->detail)
+	if (c->wiz)
+		pgr_wiz_draw(c, top, bottom);
+	else if (c->audit)
+		draw_audit(c, top, bottom - top);
+	else if (c->detail)
 		draw_detail(c, top, bottom - top);
 	else
 		dashboard(c, top, bottom);
 
-	/* The message row. */
+	/* The message row; when it is free, the banner of an unfinished run. */
 	if (c->msg[0])
 		pgr_w_put(LINES - 2, 1, COLS - 2, A(c->msg_role) | BOLD, c->msg);
-	pgr_w_footer(LINES - 1, COLS, c->monitor, c->monitor ? "read-only monitor" : NULL);
+	else if (c->banner[0] && !c->wiz)
+		pgr_w_put(LINES - 2, 1, COLS - 2,
+		          A(c->banner_status == PGR_RUN_RUNNING ? PGR_ROLE_WARN : PGR_ROLE_DANGER) | BOLD, c->banner);
+	if (!c->wiz)
+		pgr_w_footer(LINES - 1, COLS, c->monitor, c->monitor ? "read-only monitor" : NULL);
 
 	if (c->confirm != PGR_ACT_NONE) {
 		char l1[300], l2[300];

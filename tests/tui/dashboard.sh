@@ -211,10 +211,13 @@ tmx_wait_for "Esc closes" 5
 ok $? "F1 opens it too"
 tmx_keys Escape
 
-# Dangerous actions outside the monitor are honest about what exists today.
+# Outside the monitor R opens the restore wizard (tests/tui/wizards.sh walks it); Esc leaves it.
 tmx_keys R
-tmx_wait_for "restore: the wizard arrives with the recovery issue" 5
-ok $? "R says the restore wizard is not there yet (nothing is faked)"
+tmx_wait_for "Restore wizard on sandbox" 5
+ok $? "R opens the restore wizard"
+tmx_keys Escape
+tmx_wait_for "restore wizard closed; nothing was changed" 5
+ok $? "Esc on its first screen closes it, saying nothing was changed"
 tmx_keys b
 tmx_wait_for "Start a backup of environment sandbox" 5
 ok $? "b asks before starting a backup, naming the environment"
