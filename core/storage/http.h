@@ -63,5 +63,8 @@ char *pgr_http_header(const struct pgr_http_resp *r, const char *name);
 char *pgr_http_encode(const char *s, bool keep_slash);
 /* Whether a status is retried: 5xx, 429, 408. */
 bool pgr_http_retryable(long status);
+/* A URL fit for messages: user:password@ and the values of signature and
+ * token query parameters (SAS sig=, X-Amz-Signature...) replaced. Newly allocated. */
+char *pgr_http_redact_url(const char *url);
 
 #endif
