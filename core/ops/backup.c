@@ -3,7 +3,10 @@
  * is checked to be in the archive, pgrescue manifests for both, retention,
  * and metrics for every run (failures too). Large files are streamed into
  * the store's staging directory, hashed while they are written, and renamed
- * into place, so the job costs little more than the raw tools. */
+ * into place. The dump and the base backup are independent (one reads an
+ * exported snapshot, the other copies files), so they run side by side, each
+ * on its own connection: the job takes about as long as the longer of the
+ * two raw tools, not their sum. */
 #include "config.h"
 
 #include "ops/backup.h"
@@ -53,6 +56,12 @@
 #define METRICS_JOB "postgres_backup"
 #define METRICS_PUSH_TIMEOUT 10
 
+enum counts_state {
+	COUNTS_PENDING, /* the dump is still counting */
+	COUNTS_READY, /* counts/counts_lsn are final */
+	COUNTS_NONE, /* no dump, or it failed before counting: the base counts on its own */
+};
+
 struct job {
 	const struct pgr_env *env;
 	const struct pgr_backup_opts *opts;
@@ -63,7 +72,7 @@ struct job {
 	char label[32];
 	char *workdir; /* our own directory under the staging dir, removed at the end */
 	char *own_tmp; /* a temporary staging dir we made (no store staging dir) */
-	PGconn *conn;
+	PGconn *conn; /* the preflight's; then the dump's (or the base's when it runs alone) */
 
 	/* Facts from the preflight. */
 	char *server_version;
@@ -75,30 +84,68 @@ struct job {
 	char *archive_command; /* NULL when hidden from this role */
 	char *archive_library;
 
-	/* Row counts (tables only) and the LSN of the snapshot they were taken in. */
+	/* Row counts (tables only) and the LSN of the snapshot they were taken in:
+	 * published by the dump as soon as they are known, read by the base
+	 * backup for its manifest. Written once, under mu, before counts_state
+	 * leaves COUNTS_PENDING. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	enum counts_state counts_state;
 	struct pgr_manifest counts;
-	bool have_counts;
 	uint64_t counts_lsn;
 };
 
-/* SIGTERM (a CronJob's deadline), SIGINT, SIGHUP: stop the running child and
- * the running query, then fail the run normally, so the staging files go
- * and the metrics still say success 0. */
-static volatile sig_atomic_t g_child_pid;
-static volatile sig_atomic_t g_interrupted;
-static PGcancel *volatile g_cancel;
+/* Slots of the children and connections the signal handler stops: one per
+ * part, since the dump and the base backup run at the same time. */
+enum { SLOT_DUMP, SLOT_BASE, N_SLOTS };
+
+/* One part of the job (the dump or the base backup) as it runs beside the
+ * other: libpq connections and store handles are not shared between
+ * threads, so each part has its own. */
+struct side {
+	struct job *j;
+	PGconn *conn;
+	struct pgr_store *st;
+	int slot;
+};
+
+/* SIGTERM (a CronJob's deadline), SIGINT, SIGHUP: stop every running child
+ * and query, then fail the run normally, so the staging files go and the
+ * metrics still say success 0. The handler may run on any thread: it only
+ * reads these lock-free atomics. */
+static atomic_int g_child_pid[N_SLOTS];
+static atomic_int g_interrupted;
+static _Atomic(PGcancel *) g_cancel[N_SLOTS];
 
 static void on_signal(int sig)
 {
 	int saved = errno;
-	g_interrupted = sig;
-	if (g_child_pid > 0)
-		kill(-(pid_t)g_child_pid, SIGTERM);
-	if (g_cancel) {
-		char buf[256];
-		PQcancel(g_cancel, buf, sizeof buf); /* documented as safe in a signal handler */
+	atomic_store(&g_interrupted, sig);
+	for (int i = 0; i < N_SLOTS; i++) {
+		pid_t pid = (pid_t)atomic_load(&g_child_pid[i]);
+		if (pid > 0)
+			kill(-pid, SIGTERM);
+		PGcancel *c = atomic_load(&g_cancel[i]);
+		if (c) {
+			char buf[256];
+			PQcancel(c, buf, sizeof buf); /* documented as safe in a signal handler */
+		}
 	}
 	errno = saved;
+}
+
+/* Make a started child known to the handler. A signal that came just before
+ * stops it here; one that comes after finds it in the table. */
+static void child_started(int slot, pid_t pid)
+{
+	atomic_store(&g_child_pid[slot], (int)pid);
+	if (atomic_load(&g_interrupted))
+		kill(-pid, SIGTERM);
+}
+
+static void child_ended(int slot)
+{
+	atomic_store(&g_child_pid[slot], 0);
 }
 
 static const int handled_signals[] = {SIGTERM, SIGINT, SIGHUP};
@@ -110,8 +157,11 @@ static void signals_install(struct sigaction *old)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	g_interrupted = 0;
-	g_child_pid = 0;
+	atomic_store(&g_interrupted, 0);
+	for (int i = 0; i < N_SLOTS; i++) {
+		atomic_store(&g_child_pid[i], 0);
+		atomic_store(&g_cancel[i], NULL);
+	}
 	for (int i = 0; i < N_HANDLED; i++)
 		sigaction(handled_signals[i], &sa, &old[i]);
 }
@@ -120,18 +170,21 @@ static void signals_restore(const struct sigaction *old)
 {
 	for (int i = 0; i < N_HANDLED; i++)
 		sigaction(handled_signals[i], &old[i], NULL);
-	PGcancel *c = g_cancel;
-	g_cancel = NULL;
-	if (c)
-		PQfreeCancel(c);
+	for (int i = 0; i < N_SLOTS; i++) {
+		PGcancel *c = atomic_exchange(&g_cancel[i], NULL);
+		if (c)
+			PQfreeCancel(c);
+	}
 }
 
 static bool interrupted(struct pgr_error *err)
 {
-	if (!g_interrupted)
+	int sig = atomic_load(&g_interrupted);
+	if (!sig)
 		return false;
-	pgr_error_set(err, PGR_ERR_TOOL, "interrupted by signal %d (%s)", (int)g_interrupted,
-	              strsignal((int)g_interrupted));
+	/* strsignal() is not thread-safe; the names that can occur are few. */
+	const char *name = sig == SIGTERM ? "Terminated" : sig == SIGINT ? "Interrupt" : sig == SIGHUP ? "Hangup" : "?";
+	pgr_error_set(err, PGR_ERR_TOOL, "interrupted by signal %d (%s)", sig, name);
 	return true;
 }
 
@@ -268,14 +321,14 @@ static bool preflight(struct job *j, struct pgr_error *err)
 
 /* Exact count(*) of every user table, in the current transaction's snapshot.
  * ONLY: each table's own rows, so inheritance children are not counted twice. */
-static bool count_rows(struct job *j, struct pgr_manifest *out, struct pgr_error *err)
+static bool count_rows(PGconn *conn, struct pgr_manifest *out, struct pgr_error *err)
 {
 	PGresult *list = NULL;
 	const char *sql = "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 	                  " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
 	                  " AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
 	                  " ORDER BY 1, 2";
-	if (!pgr_pg_exec(j->conn, sql, &list, err)) {
+	if (!pgr_pg_exec(conn, sql, &list, err)) {
 		pgr_error_prefix(err, "cannot list the tables to count");
 		return false;
 	}
@@ -287,15 +340,15 @@ static bool count_rows(struct job *j, struct pgr_manifest *out, struct pgr_error
 		sb_append(&q, "SELECT ");
 		for (int i = first; i < last; i++) {
 			const char *s = PQgetvalue(list, i, 0), *t = PQgetvalue(list, i, 1);
-			char *qs = PQescapeIdentifier(j->conn, s, strlen(s));
-			char *qt = PQescapeIdentifier(j->conn, t, strlen(t));
+			char *qs = PQescapeIdentifier(conn, s, strlen(s));
+			char *qt = PQescapeIdentifier(conn, t, strlen(t));
 			sb_printf(&q, "%s(SELECT count(*) FROM ONLY %s.%s)", i > first ? ", " : "", qs ? qs : "",
 			          qt ? qt : "");
 			PQfreemem(qs);
 			PQfreemem(qt);
 		}
 		PGresult *r = NULL;
-		ok = pgr_pg_exec(j->conn, sb_str(&q), &r, err);
+		ok = pgr_pg_exec(conn, sb_str(&q), &r, err);
 		sb_free(&q);
 		if (!ok) {
 			pgr_error_prefix(err, "cannot count the rows of %d tables", last - first);
@@ -310,19 +363,56 @@ static bool count_rows(struct job *j, struct pgr_manifest *out, struct pgr_error
 	return ok;
 }
 
-static void keep_counts(struct job *j, const struct pgr_manifest *from, uint64_t lsn)
-{
-	pgr_manifest_free(&j->counts);
-	for (size_t i = 0; i < from->n_tables; i++)
-		pgr_manifest_add_table(&j->counts, from->tables[i].schema, from->tables[i].table, from->tables[i].rows);
-	j->counts_lsn = lsn;
-	j->have_counts = true;
-}
-
 static void copy_tables(struct pgr_manifest *to, const struct pgr_manifest *from)
 {
 	for (size_t i = 0; i < from->n_tables; i++)
 		pgr_manifest_add_table(to, from->tables[i].schema, from->tables[i].table, from->tables[i].rows);
+}
+
+/* The dump hands its counts to the base backup the moment it has them (from
+ * == NULL: it will have none). Only the first call counts. */
+static void publish_counts(struct job *j, const struct pgr_manifest *from, uint64_t lsn)
+{
+	pthread_mutex_lock(&j->mu);
+	if (j->counts_state == COUNTS_PENDING) {
+		if (from) {
+			copy_tables(&j->counts, from);
+			j->counts_lsn = lsn;
+			j->counts_state = COUNTS_READY;
+		} else {
+			j->counts_state = COUNTS_NONE;
+		}
+		pthread_cond_broadcast(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+static enum counts_state counts_now(struct job *j)
+{
+	pthread_mutex_lock(&j->mu);
+	enum counts_state s = j->counts_state;
+	pthread_mutex_unlock(&j->mu);
+	return s;
+}
+
+/* Wait until the dump has counted or given up. The dump always publishes
+ * before it returns, and its own steps are bounded; a signal ends the wait. */
+static enum counts_state wait_counts(struct job *j)
+{
+	pthread_mutex_lock(&j->mu);
+	while (j->counts_state == COUNTS_PENDING && !atomic_load(&g_interrupted)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+	}
+	enum counts_state s = j->counts_state;
+	pthread_mutex_unlock(&j->mu);
+	return s;
 }
 
 static int64_t total_rows(const struct pgr_manifest *m)
@@ -349,12 +439,12 @@ static void fill_common(const struct job *j, struct pgr_manifest *m)
 }
 
 /* Write a manifest and put it under key. */
-static bool put_manifest(struct job *j, const struct pgr_manifest *m, const char *key, struct pgr_error *err)
+static bool put_manifest(struct side *s, const struct pgr_manifest *m, const char *key, struct pgr_error *err)
 {
 	char *json = pgr_manifest_to_json(m);
-	char *path = xasprintf("%s/manifest-%d.json", j->workdir, m->kind);
+	char *path = xasprintf("%s/manifest-%d.json", s->j->workdir, m->kind);
 	bool ok = pgr_write_file_atomic(path, json, strlen(json), 0640, err) &&
-	        pgr_store_put(j->st, key, path, true, NULL, NULL, err);
+	        pgr_store_put(s->st, key, path, true, NULL, NULL, err);
 	if (!ok)
 		pgr_error_prefix(err, "cannot store the manifest %s", key);
 	unlink(path);
@@ -443,11 +533,23 @@ static void *copier_main(void *arg)
 	return NULL;
 }
 
-/* Run pg_dump on the exported snapshot while counting rows in it. On success
- * the file is complete and hashed in c; the counts go to tables. */
-static bool dump_into(struct job *j, const char *snapshot, const char *path, struct copier *c,
+/* A temporary file for a child's stderr, not inherited by the other part's
+ * children (they are started from another thread meanwhile). */
+static FILE *stderr_file(void)
+{
+	FILE *f = tmpfile();
+	if (f)
+		(void)fcntl(fileno(f), F_SETFD, FD_CLOEXEC);
+	return f;
+}
+
+/* Run pg_dump on the exported snapshot while counting rows in it (taken at
+ * lsn). On success the file is complete and hashed in c; the counts go to
+ * tables, and to the base backup as soon as they are known. */
+static bool dump_into(struct side *sd, const char *snapshot, uint64_t lsn, const char *path, struct copier *c,
                       struct pgr_manifest *tables, struct pgr_error *err)
 {
+	struct job *j = sd->j;
 	char *bin = xasprintf("%s/pg_dump", j->bindir);
 	char *snaparg = xasprintf("--snapshot=%s", snapshot);
 	/* A lock held by a long migration fails the dump in minutes, not hours. */
@@ -457,12 +559,14 @@ static bool dump_into(struct job *j, const char *snapshot, const char *path, str
 	child_env(envv, "PGAPPNAME=pgrescue-backup", j->dbname, dbbuf, sizeof dbbuf);
 
 	bool ok = false;
-	FILE *errf = tmpfile();
+	FILE *errf = stderr_file();
 	int out_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (out_fd < 0 || !errf) {
 		pgr_error_errno(err, errno, "cannot create \"%s\"", out_fd < 0 ? path : "a temporary file");
 		goto out;
 	}
+	if (interrupted(err))
+		goto out;
 	struct pgr_proc_spec spec = {.argv = argv,
 	                             .env = envv,
 	                             .stdin_fd = -1,
@@ -472,7 +576,7 @@ static bool dump_into(struct job *j, const char *snapshot, const char *path, str
 	struct pgr_proc proc;
 	if (!pgr_proc_start(&spec, &proc, err))
 		goto out;
-	g_child_pid = proc.pid;
+	child_started(sd->slot, proc.pid);
 #ifdef F_SETPIPE_SZ
 	/* Fewer, larger reads; the limit may refuse it, which is fine. */
 	(void)fcntl(proc.out_fd, F_SETPIPE_SZ, COPY_BUF);
@@ -494,15 +598,17 @@ static bool dump_into(struct job *j, const char *snapshot, const char *path, str
 		pgr_error_set(&cerr, PGR_ERR_INTERNAL, "cannot start a thread to copy pg_dump's output");
 	} else {
 		/* pg_dump reads the same snapshot meanwhile: the counts match the dump exactly. */
-		counted = count_rows(j, tables, &cerr);
-		if (!counted)
+		counted = count_rows(sd->conn, tables, &cerr);
+		if (counted)
+			publish_counts(j, tables, lsn);
+		else
 			kill(-proc.pid, SIGTERM); /* the run has failed: do not wait for the whole dump */
 		pthread_join(th, NULL);
 	}
 	double left = t_end - pgr_monotonic();
 	struct pgr_proc_result res = {.out = STRBUF_INIT, .err = STRBUF_INIT};
 	pgr_proc_finish(&proc, left < 1 ? 1 : (int)left, &res, err);
-	g_child_pid = 0;
+	child_ended(sd->slot);
 	if (c->timed_out)
 		res.timed_out = true;
 	char *tail = read_tail(errf);
@@ -532,8 +638,9 @@ out:
 	return ok;
 }
 
-static bool run_dump(struct job *j, struct pgr_backup_result *res, struct pgr_error *err)
+static bool run_dump(struct side *sd, struct pgr_backup_result *res, struct pgr_error *err)
 {
+	struct job *j = sd->j;
 	time_t start = pgr_now();
 	double t0 = pgr_monotonic();
 	/* The name carries the job's label, like the base backup's prefix. */
@@ -548,7 +655,7 @@ static bool run_dump(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	bool ok = false, in_tx = false, put_dump = false;
 	struct pgr_object o;
 
-	if (pgr_store_stat(j->st, key, &o, err)) {
+	if (pgr_store_stat(sd->st, key, &o, err)) {
 		free(o.key);
 		pgr_error_set(err, PGR_ERR_CONFLICT, "%s already exists in the store", key);
 		pgr_error_hint(err, "Another backup ran in the same second; run again.");
@@ -560,16 +667,18 @@ static bool run_dump(struct job *j, struct pgr_backup_result *res, struct pgr_er
 
 	char sto[64];
 	snprintf(sto, sizeof sto, "SET LOCAL statement_timeout = '%ds'", j->child_timeout);
-	if (!pgr_pg_exec(j->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, err))
+	/* The snapshot stays exported while this transaction is open, that is
+	 * until pg_dump has finished: it must connect and import it first. */
+	if (!pgr_pg_exec(sd->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, err))
 		goto out;
 	in_tx = true;
 	/* We sit idle in this transaction while pg_dump works: the server must not end it. */
-	if (!pgr_pg_exec(j->conn, "SET LOCAL idle_in_transaction_session_timeout = 0", NULL, err) ||
-	    !pgr_pg_exec(j->conn, sto, NULL, err))
+	if (!pgr_pg_exec(sd->conn, "SET LOCAL idle_in_transaction_session_timeout = 0", NULL, err) ||
+	    !pgr_pg_exec(sd->conn, sto, NULL, err))
 		goto out;
 	char *q = xasprintf("SELECT pg_export_snapshot(), %s::text", lsn_function(j));
 	PGresult *r = NULL;
-	bool got = pgr_pg_exec(j->conn, q, &r, err);
+	bool got = pgr_pg_exec(sd->conn, q, &r, err);
 	free(q);
 	if (!got) {
 		pgr_error_prefix(err, "cannot export a snapshot for pg_dump");
@@ -581,20 +690,19 @@ static bool run_dump(struct job *j, struct pgr_backup_result *res, struct pgr_er
 		pgr_lsn_parse(PQgetvalue(r, 0, 1), &lsn);
 	PQclear(r);
 	progress(j, "dump: pg_dump of database \"%s\" started", j->dbname);
-	ok = dump_into(j, snapshot, path, &c, &m, err);
+	ok = dump_into(sd, snapshot, lsn, path, &c, &m, err);
 	free(snapshot);
 	if (!ok)
 		goto out;
 	ok = false;
 	in_tx = false;
-	if (!pgr_pg_exec(j->conn, "COMMIT", NULL, err))
+	if (!pgr_pg_exec(sd->conn, "COMMIT", NULL, err))
 		goto out;
 	char lsnbuf[32];
 	pgr_lsn_format(lsn, lsnbuf, sizeof lsnbuf);
 	progress(j, "rows: %zu tables, %" PRId64 " rows at LSN %s", m.n_tables, total_rows(&m), lsnbuf);
-	keep_counts(j, &m, lsn);
 
-	if (!pgr_store_put(j->st, key, path, true, NULL, NULL, err)) {
+	if (!pgr_store_put(sd->st, key, path, true, NULL, NULL, err)) {
 		pgr_error_prefix(err, "cannot store the dump as %s", key);
 		goto out;
 	}
@@ -605,7 +713,7 @@ static bool run_dump(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	m.stop_time = pgr_now();
 	m.start_lsn = m.stop_lsn = m.rows_lsn = lsn;
 	pgr_manifest_add_file(&m, key, c.bytes, c.sha256);
-	if (!put_manifest(j, &m, mkey, err))
+	if (!put_manifest(sd, &m, mkey, err))
 		goto out;
 	ok = true;
 	res->dump_key = xstrdup(key);
@@ -614,14 +722,16 @@ static bool run_dump(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	pgr_size_format(c.bytes, sz, sizeof sz);
 	progress(j, "dump: done, %s in %.0f s (%s)", sz, pgr_monotonic() - t0, key);
 out:
+	/* Whatever happened, the base backup must not wait for counts any longer. */
+	publish_counts(j, NULL, 0);
 	if (in_tx) {
 		struct pgr_error e2 = {0};
-		pgr_pg_exec(j->conn, "ROLLBACK", NULL, &e2);
+		pgr_pg_exec(sd->conn, "ROLLBACK", NULL, &e2);
 	}
 	if (!ok && put_dump) {
 		/* Never leave a dump without its manifest: the catalog would count it as good. */
 		struct pgr_error e2 = {0};
-		if (!pgr_store_delete(j->st, key, &e2))
+		if (!pgr_store_delete(sd->st, key, &e2))
 			pgr_warn("could not remove %s after the failure: %s", key, e2.msg);
 	}
 	unlink(path);
@@ -745,11 +855,11 @@ static bool parse_wal_ranges(const char *path, uint64_t *start, uint64_t *stop, 
 	return true;
 }
 
-static bool wal_archived(struct job *j, const char *seg, bool *present, struct pgr_error *err)
+static bool wal_archived(struct side *sd, const char *seg, bool *present, struct pgr_error *err)
 {
 	char *key = xasprintf("%s%s", PGR_PREFIX_WAL, seg);
 	struct pgr_object o = {0};
-	bool ok = pgr_store_stat(j->st, key, &o, err);
+	bool ok = pgr_store_stat(sd->st, key, &o, err);
 	*present = ok;
 	free(o.key);
 	free(key);
@@ -762,9 +872,10 @@ static bool wal_archived(struct job *j, const char *seg, bool *present, struct p
 
 /* Every segment from start to stop must be in the store before the base
  * backup counts: without them it cannot be restored. */
-static bool wait_for_archive(struct job *j, uint32_t start_tli, uint64_t start_lsn, uint32_t stop_tli,
+static bool wait_for_archive(struct side *sd, uint32_t start_tli, uint64_t start_lsn, uint32_t stop_tli,
                              uint64_t stop_lsn, struct pgr_error *err)
 {
+	struct job *j = sd->j;
 	uint64_t first = start_lsn / j->seg_size;
 	uint64_t last = stop_lsn > 0 ? (stop_lsn - 1) / j->seg_size : 0;
 	if (last < first)
@@ -784,7 +895,7 @@ static bool wait_for_archive(struct job *j, uint32_t start_tli, uint64_t start_l
 				}
 			}
 			pgr_walname_format(next == first ? start_tli : stop_tli, next, j->seg_size, seg);
-			if (!wal_archived(j, seg, &present, err))
+			if (!wal_archived(sd, seg, &present, err))
 				return false;
 			if (!present)
 				break;
@@ -792,12 +903,14 @@ static bool wait_for_archive(struct job *j, uint32_t start_tli, uint64_t start_l
 		}
 		if (present)
 			return true;
+		if (interrupted(err))
+			return false;
 		if (pgr_monotonic() >= deadline)
 			break;
 		if (!switched && !j->in_recovery && pgr_monotonic() - started > 5) {
 			/* Still missing after a while: maybe nothing is being written. Push the segment out. */
 			struct pgr_error e2 = {0};
-			if (!pgr_pg_exec(j->conn, "SELECT pg_switch_wal()", NULL, &e2))
+			if (!pgr_pg_exec(sd->conn, "SELECT pg_switch_wal()", NULL, &e2))
 				pgr_debug("pg_switch_wal() failed: %s", e2.msg);
 			switched = true;
 		}
@@ -820,8 +933,9 @@ static bool wait_for_archive(struct job *j, uint32_t start_tli, uint64_t start_l
  * without limit. Watch the archiver meanwhile: if it keeps failing for
  * archive_wait seconds, stop waiting and say why. Returns false (err set)
  * when the archive is stuck; the child is then still to be stopped. */
-static bool watch_basebackup(struct job *j, const struct pgr_proc *proc, double t_end, struct pgr_error *err)
+static bool watch_basebackup(struct side *sd, const struct pgr_proc *proc, double t_end, struct pgr_error *err)
 {
+	struct job *j = sd->j;
 	double failing_since = 0, next_check = 0;
 	for (;;) {
 		siginfo_t si;
@@ -837,7 +951,7 @@ static bool watch_basebackup(struct job *j, const struct pgr_proc *proc, double 
 			PGresult *r = NULL;
 			struct pgr_error e2 = {0};
 			if (pgr_pg_exec(
-			            j->conn,
+			            sd->conn,
 			            "SELECT coalesce(last_failed_wal, ''), coalesce(last_failed_time::text, ''),"
 			            " last_failed_time IS NOT NULL AND last_failed_time > coalesce(last_archived_time, "
 			            "'-infinity') FROM pg_stat_archiver",
@@ -872,8 +986,9 @@ static bool watch_basebackup(struct job *j, const struct pgr_proc *proc, double 
 	}
 }
 
-static bool archiving_ready(struct job *j, struct pgr_error *err)
+static bool archiving_ready(struct side *sd, struct pgr_error *err)
 {
+	struct job *j = sd->j;
 	const char *mode = j->archive_mode ? j->archive_mode : "";
 	if (!strcmp(mode, "off") || (j->in_recovery && strcmp(mode, "always") != 0)) {
 		pgr_error_set(err, PGR_ERR_CONFIG,
@@ -903,7 +1018,7 @@ static bool archiving_ready(struct job *j, struct pgr_error *err)
 	PGresult *r = NULL;
 	struct pgr_error e2 = {0};
 	if (pgr_pg_exec(
-	            j->conn,
+	            sd->conn,
 	            "SELECT coalesce(last_failed_wal, ''), coalesce(last_failed_time::text, '') FROM pg_stat_archiver"
 	            " WHERE last_failed_time > coalesce(last_archived_time, '-infinity')",
 	            &r, &e2)) {
@@ -931,8 +1046,30 @@ static int staged_cmp(const void *a, const void *b)
 	return rx != ry ? rx - ry : strcmp(x->name, y->name);
 }
 
-static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_error *err)
+/* Exact counts in a snapshot of our own, for a base backup taken without the
+ * dump's: on the side's connection, in a transaction that ends here. */
+static bool count_own(struct side *sd, struct pgr_manifest *out, uint64_t *lsn, struct pgr_error *err)
 {
+	struct job *j = sd->j;
+	char *q = xasprintf("SELECT %s::text", lsn_function(j));
+	char *sto = xasprintf("SET LOCAL statement_timeout = '%ds'", j->child_timeout);
+	char *lsntext = NULL;
+	bool ok = pgr_pg_exec(sd->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, err) &&
+	        pgr_pg_exec(sd->conn, sto, NULL, err) && pgr_pg_value(sd->conn, q, &lsntext, err) &&
+	        count_rows(sd->conn, out, err);
+	free(sto);
+	free(q);
+	if (lsntext)
+		pgr_lsn_parse(lsntext, lsn);
+	free(lsntext);
+	struct pgr_error e2 = {0};
+	pgr_pg_exec(sd->conn, ok ? "COMMIT" : "ROLLBACK", NULL, &e2);
+	return ok;
+}
+
+static bool run_base(struct side *sd, struct pgr_backup_result *res, struct pgr_error *err)
+{
+	struct job *j = sd->j;
 	double t0 = pgr_monotonic();
 	time_t start = pgr_now();
 	char *prefix = xasprintf("%s%s/", PGR_PREFIX_BASE, j->label);
@@ -950,14 +1087,14 @@ static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	FILE *errf = NULL;
 	bool ok = false;
 
-	if (!archiving_ready(j, err))
+	if (!archiving_ready(sd, err))
 		goto out;
 	/* Two runs in the same second would share a label. */
 	const char *probe[] = {"base.tar", PGR_BASE_MANIFEST};
 	for (size_t i = 0; i < 2; i++) {
 		char *key = xasprintf("%s%s", prefix, probe[i]);
 		struct pgr_object o = {0};
-		bool exists = pgr_store_stat(j->st, key, &o, err);
+		bool exists = pgr_store_stat(sd->st, key, &o, err);
 		free(o.key);
 		free(key);
 		if (exists) {
@@ -971,11 +1108,13 @@ static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	}
 	if (!pgr_mkdir_p(dir, 0700, err))
 		goto out;
-	errf = tmpfile();
+	errf = stderr_file();
 	if (!errf) {
 		pgr_error_errno(err, errno, "cannot create a temporary file for pg_basebackup's messages");
 		goto out;
 	}
+	if (interrupted(err))
+		goto out;
 	const char *argv[] = {bin,    "-D", dir,  "-Ft", "-X", "none",      "-c",
 	                      "fast", "-w", "-l", lab,   "-d", j->env->dsn, NULL};
 	const char *envv[4];
@@ -991,39 +1130,30 @@ static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	progress(j, "base: pg_basebackup started");
 	if (!pgr_proc_start(&spec, &proc, err))
 		goto out;
-	g_child_pid = proc.pid;
+	child_started(sd->slot, proc.pid);
 	double t_end = pgr_monotonic() + j->child_timeout;
 	pthread_t th;
 	bool following = pthread_create(&th, NULL, follower_main, &f) == 0;
 
-	/* Without a dump this run, count rows now, in a snapshot of their own. */
-	bool counted = true;
+	/* The rows come from the dump's snapshot when the dump counts them.
+	 * Without a dump (--no-dump, or one that failed before counting), count
+	 * now, in a snapshot of our own, while pg_basebackup works. */
+	bool counted = true, own_counts = false;
 	struct pgr_error cerr = {0};
 	uint64_t fresh_lsn = 0;
-	if (!j->have_counts) {
-		char *q = xasprintf("SELECT %s::text", lsn_function(j));
-		char *sto = xasprintf("SET LOCAL statement_timeout = '%ds'", j->child_timeout);
-		char *lsntext = NULL;
-		counted = pgr_pg_exec(j->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, &cerr) &&
-		        pgr_pg_exec(j->conn, sto, NULL, &cerr) && pgr_pg_value(j->conn, q, &lsntext, &cerr) &&
-		        count_rows(j, &fresh, &cerr);
-		free(sto);
-		free(q);
-		if (lsntext)
-			pgr_lsn_parse(lsntext, &fresh_lsn);
-		free(lsntext);
-		struct pgr_error e2 = {0};
-		pgr_pg_exec(j->conn, counted ? "COMMIT" : "ROLLBACK", NULL, &e2);
+	if (counts_now(j) == COUNTS_NONE) {
+		own_counts = true;
+		counted = count_own(sd, &fresh, &fresh_lsn, &cerr);
 	}
 
 	struct pgr_error stuck = {0};
-	bool archive_ok = watch_basebackup(j, &proc, t_end, &stuck);
+	bool archive_ok = watch_basebackup(sd, &proc, t_end, &stuck);
 	if (!archive_ok)
 		kill(-proc.pid, SIGTERM);
 	double left = t_end - pgr_monotonic();
 	struct pgr_proc_result pres = {.out = STRBUF_INIT, .err = STRBUF_INIT};
 	pgr_proc_finish(&proc, !archive_ok ? 10 : left < 1 ? 1 : (int)left, &pres, err);
-	g_child_pid = 0;
+	child_ended(sd->slot);
 	atomic_store(&f.done, true);
 	if (following)
 		pthread_join(th, NULL);
@@ -1041,8 +1171,6 @@ static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_er
 		*err = cerr;
 		goto out;
 	}
-	if (!j->have_counts)
-		keep_counts(j, &fresh, fresh_lsn);
 	time_t stop = pgr_now();
 
 	uint64_t start_lsn = 0, stop_lsn = 0;
@@ -1056,9 +1184,24 @@ static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	pgr_walname_format(start_tli, start_lsn / j->seg_size, j->seg_size, start_wal);
 	pgr_walname_format(stop_tli, stop_lsn > 0 ? (stop_lsn - 1) / j->seg_size : 0, j->seg_size, stop_wal);
 	pgr_debug("base: pg_basebackup finished after %.2f s", pgr_monotonic() - t0);
-	if (!wait_for_archive(j, start_tli, start_lsn, stop_tli, stop_lsn, err))
+	if (!wait_for_archive(sd, start_tli, start_lsn, stop_tli, stop_lsn, err))
 		goto out;
 	pgr_debug("base: WAL up to %s archived after %.2f s", stop_wal, pgr_monotonic() - t0);
+
+	/* The dump counts while pg_dump runs and is usually done by now; it may
+	 * still be at it, or have given up (then we count on our own). */
+	if (!own_counts && wait_counts(j) != COUNTS_READY) {
+		if (interrupted(err))
+			goto out;
+		own_counts = true;
+		if (!count_own(sd, &fresh, &fresh_lsn, err))
+			goto out;
+	}
+	if (own_counts) {
+		char lsnbuf[32];
+		pgr_lsn_format(fresh_lsn, lsnbuf, sizeof lsnbuf);
+		progress(j, "rows: %zu tables, %" PRId64 " rows at LSN %s", fresh.n_tables, total_rows(&fresh), lsnbuf);
+	}
 
 	/* Hash what the follower could not (small files, tablespaces). */
 	DIR *d = opendir(dir);
@@ -1101,7 +1244,7 @@ static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	uint64_t total = 0;
 	for (size_t i = 0; i < n_files; i++) {
 		char *key = xasprintf("%s%s", prefix, files[i].name);
-		bool put = pgr_store_put(j->st, key, files[i].path, true, NULL, NULL, err);
+		bool put = pgr_store_put(sd->st, key, files[i].path, true, NULL, NULL, err);
 		if (!put)
 			pgr_error_prefix(err, "cannot store %s", key);
 		else
@@ -1123,10 +1266,10 @@ static bool run_base(struct job *j, struct pgr_backup_result *res, struct pgr_er
 	m.timeline = stop_tli;
 	m.start_wal = xstrdup(start_wal);
 	m.stop_wal = xstrdup(stop_wal);
-	m.rows_lsn = j->counts_lsn;
-	copy_tables(&m, &j->counts);
+	m.rows_lsn = own_counts ? fresh_lsn : j->counts_lsn;
+	copy_tables(&m, own_counts ? &fresh : &j->counts);
 	char *mkey = xasprintf("%s%s", prefix, PGR_BASE_MANIFEST);
-	ok = put_manifest(j, &m, mkey, err);
+	ok = put_manifest(sd, &m, mkey, err);
 	free(mkey);
 	if (!ok)
 		goto out;
@@ -1144,7 +1287,7 @@ out:
 		for (size_t i = 0; i < n_put; i++) {
 			char *key = xasprintf("%s%s", prefix, files[i].name);
 			struct pgr_error e2 = {0};
-			if (!pgr_store_delete(j->st, key, &e2))
+			if (!pgr_store_delete(sd->st, key, &e2))
 				pgr_warn("could not remove %s after the failure: %s", key, e2.msg);
 			free(key);
 		}
@@ -1166,6 +1309,44 @@ out:
 	free(dir);
 	free(prefix);
 	return ok;
+}
+
+/* The base backup beside the dump: its own connection, store handle and slot
+ * in the signal handler's table. */
+struct base_thread {
+	pthread_t th;
+	struct side side;
+	struct pgr_backup_result *res; /* only base_prefix and base_size are written here */
+	struct pgr_error err;
+	bool ok;
+};
+
+static void *base_thread_main(void *arg)
+{
+	struct base_thread *bt = arg;
+	struct side *sd = &bt->side;
+	struct job *j = sd->j;
+	struct pgr_error *err = &bt->err;
+	bt->ok = false;
+	sd->conn = pgr_pg_connect(j->env->dsn, NULL, CONNECT_TIMEOUT, err);
+	if (!sd->conn) {
+		if (!strstr(err->msg, "connect"))
+			pgr_error_prefix(err, "cannot connect to the database");
+	} else {
+		atomic_store(&g_cancel[SLOT_BASE], PQgetCancel(sd->conn));
+		sd->st = pgr_store_open(j->env->store, err);
+		if (sd->st)
+			bt->ok = run_base(sd, bt->res, err);
+	}
+	if (!bt->ok)
+		pgr_error_prefix(err, "base backup");
+	if (sd->st)
+		pgr_store_close(sd->st);
+	if (sd->conn)
+		PQfinish(sd->conn);
+	sd->st = NULL;
+	sd->conn = NULL;
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ retention, metrics */
@@ -1313,6 +1494,9 @@ bool pgr_backup_run(const struct pgr_env *env, const struct pgr_backup_opts *opt
 	j->bindir = env->pg_bindir && *env->pg_bindir ? env->pg_bindir : PG_BINDIR_DEFAULT;
 	j->child_timeout = env_int("PGRESCUE_BACKUP_TIMEOUT", CHILD_TIMEOUT_DEFAULT);
 	j->archive_wait = env_int("PGRESCUE_ARCHIVE_WAIT", ARCHIVE_WAIT_DEFAULT);
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	j->counts_state = COUNTS_NONE;
 	pgr_manifest_init(&j->counts, PGR_BACKUP_DUMP);
 	pgr_label_format(pgr_now(), j->label, sizeof j->label);
 	_Static_assert(sizeof res->label == sizeof j->label, "label sizes");
@@ -1348,28 +1532,50 @@ bool pgr_backup_run(const struct pgr_env *env, const struct pgr_backup_opts *opt
 		goto done;
 	if (!preflight(j, err))
 		goto done;
-	g_cancel = PQgetCancel(j->conn);
+	atomic_store(&g_cancel[SLOT_DUMP], PQgetCancel(j->conn));
 	progress(j, "backup %s of \"%s\" (PostgreSQL %s) to %s", j->label, j->dbname, j->server_version, j->st->url);
 
-	struct pgr_error dump_err = {0};
+	/* The dump and the base backup run side by side: the base backup in a
+	 * thread of its own, the dump here. Each part that completes is kept
+	 * (a complete dump is a good backup even if the base backup failed, and
+	 * the other way round); the run fails if either part does. */
+	struct pgr_error dump_err = {0}, base_err = {0};
 	bool dump_ok = true, base_ok = true;
+	j->counts_state = opts->dump ? COUNTS_PENDING : COUNTS_NONE;
+	struct side dump_side = {.j = j, .conn = j->conn, .st = j->st, .slot = SLOT_DUMP};
+	struct base_thread bt = {.side = {.j = j, .slot = SLOT_BASE}, .res = res};
+	bool base_aside = false;
+	if (opts->dump && opts->base)
+		base_aside = pthread_create(&bt.th, NULL, base_thread_main, &bt) == 0;
 	if (opts->dump) {
-		dump_ok = run_dump(j, res, &dump_err);
+		dump_ok = run_dump(&dump_side, res, &dump_err);
 		if (!dump_ok)
 			pgr_error_prefix(&dump_err, "dump of database \"%s\"", j->dbname);
 	}
-	if (opts->base && interrupted(err)) {
+	if (base_aside) {
+		pthread_join(bt.th, NULL);
+		base_ok = bt.ok;
+		base_err = bt.err;
+	} else if (opts->base && interrupted(&base_err)) {
 		base_ok = false;
 	} else if (opts->base) {
-		/* The base backup is worth taking even when the dump failed; say why now. */
-		if (!dump_ok)
-			pgr_error_print(stderr, &dump_err);
-		base_ok = run_base(j, res, err);
+		/* Alone (--no-dump, or no thread to be had): on the main connection. */
+		struct side base_side = {.j = j, .conn = j->conn, .st = j->st, .slot = SLOT_BASE};
+		base_ok = run_base(&base_side, res, &base_err);
 		if (!base_ok)
-			pgr_error_prefix(err, "base backup");
+			pgr_error_prefix(&base_err, "base backup");
 	}
-	if (!dump_ok && base_ok)
+	if (!dump_ok && !base_ok) {
+		/* Both failed: say why the dump did now, return the base backup's
+		 * error. After a signal both merely say so: one message is enough. */
+		if (!g_interrupted)
+			pgr_error_print(stderr, &dump_err);
+		*err = base_err;
+	} else if (!dump_ok) {
 		*err = dump_err;
+	} else if (!base_ok) {
+		*err = base_err;
+	}
 	ok = dump_ok && base_ok;
 	if (ok && opts->retention)
 		run_retention(j, res);
@@ -1384,7 +1590,7 @@ done:
 	if (g_interrupted)
 		pgr_error_hint(err,
 		               "The backup was stopped from outside (a CronJob's activeDeadlineSeconds, or a person); "
-		               "the part that was running was discarded.");
+		               "whatever was still running was discarded.");
 	signals_restore(old_sig);
 	res->ok = ok;
 	res->seconds = pgr_monotonic() - t0;
@@ -1411,6 +1617,8 @@ done:
 	free(j->archive_command);
 	free(j->archive_library);
 	pgr_manifest_free(&j->counts);
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
 	return ok;
 }
 
