@@ -31,10 +31,15 @@ EVENTS=$(real_count '"Audit Log"."Events"')
 is "$USERS/$CLIPS/$EVENTS" "1000/5000/321" "test data in place"
 
 # ------------------------------------------------------------------ a good run
+# The dump and the base backup run side by side, each on its own connection.
 run_cmd b "$PGRESCUE" --config "$CFG" backup
 is "$b_rc" 0 "backup exits 0" || diag "$b_err"
 like "$b_err" "dump: done" "progress line for the dump"
 like "$b_err" "base: done" "progress line for the base backup"
+started=$(grep -n -E '^(dump|base): .*started' <<<"$b_err" | cut -d: -f1 | tail -1)
+first_done=$(grep -n -E '^(dump|base): done' <<<"$b_err" | cut -d: -f1 | head -1)
+ok "$([ -n "$started" ] && [ -n "$first_done" ] && [ "$started" -lt "$first_done" ]; echo $?)" \
+	"both parts started before either was done"
 
 dumps=("$STORE"/database/postgres-backup-*.sql.gz)
 is "${#dumps[@]}" 1 "one dump under database/"
@@ -121,6 +126,53 @@ ok "$isnt_label" "a second base backup was taken"
 is "$(rows "$STORE/base/$NEWEST/pgrescue.json" public users)" "$((USERS + 1))" "--no-dump counts rows itself"
 is "$(ls -1 "$STORE"/database/ | wc -l)" 1 "--no-dump took no dump"
 
+# ------------------------------------------------------------------ SIGTERM while both parts run
+# A migration holds a lock, so pg_dump and the row count wait while the base
+# backup runs beside them; then a CronJob's deadline sends SIGTERM. Both parts
+# stop, their children and sessions are gone, nothing of the run is visible.
+sleep 1
+before=$(cd "$STORE" && find database base pgrescue | sort)
+PGAPPNAME=locker "$PG_BINDIR/psql" -X -q -h "$pg_SOCK" -p "$pg_PORT" -U postgres -d clipper_db \
+	-c "BEGIN; LOCK TABLE clips IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600);" >/dev/null 2>&1 &
+echo $! >"$PGT_ROOT/locker.pid"
+wait_sql() { # wait_sql SQL NAME: up to 60 s for SQL to return t
+	for _ in $(seq 1 300); do
+		[ "$(pgt_psql pg clipper_db "$1")" = t ] && return 0
+		sleep 0.2
+	done
+	diag "timed out waiting for: $2"
+	return 1
+}
+wait_sql "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+          WHERE c.relname = 'clips' AND l.mode = 'AccessExclusiveLock' AND l.granted)" "the lock"
+"$PGRESCUE" --config "$CFG" backup 2>"$PGT_ROOT/term.err" &
+BPID=$!
+echo "$BPID" >"$PGT_ROOT/term-backup.pid"
+wait_sql "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+          WHERE application_name = 'pgrescue-backup' AND wait_event_type = 'Lock')" "pg_dump waiting on the lock"
+ok $? "pg_dump waits on the lock"
+for _ in $(seq 1 300); do grep -q 'base: pg_basebackup started' "$PGT_ROOT/term.err" && break; sleep 0.2; done
+like "$(cat "$PGT_ROOT/term.err")" "base: pg_basebackup started" "the base backup started beside the waiting dump"
+kill -TERM "$BPID"
+wait "$BPID"
+t_rc=$?
+t_err=$(cat "$PGT_ROOT/term.err")
+is "$t_rc" 1 "backup exits 1 after SIGTERM"
+like "$t_err" "interrupted by signal 15" "it says it was interrupted"
+unlike "$t_err" "Sanitizer" "no sanitizer reports on the interrupted path"
+is "$(cd "$STORE" && find database base pgrescue | sort)" "$before" \
+	"nothing new under database/, base/ or pgrescue/ after SIGTERM"
+is "$(find "$STORE" -name 'backup-*' -o -name '*.partial' | head -5)" "" "no staging leftovers after SIGTERM"
+like "$(cat "$METRICS")" '^postgres_backup_success 0$' "metrics: postgres_backup_success 0 after SIGTERM"
+wait_sql "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
+          WHERE application_name IN ('pgrescue', 'pgrescue-backup', 'pgrescue-basebackup'))" "sessions to end"
+ok $? "no session of pg_dump, pg_basebackup or pgrescue is left on the server"
+ok "$(! pgrep -f -- "--snapshot=.*$pg_SOCK" >/dev/null && ! pgrep -f "pg_basebackup -D $STORE" >/dev/null; echo $?)" \
+	"no pg_dump or pg_basebackup process is left"
+pgt_psql pg postgres "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
+wait "$(cat "$PGT_ROOT/locker.pid")" 2>/dev/null
+rm -f "$PGT_ROOT/locker.pid" "$PGT_ROOT/term-backup.pid"
+
 # ------------------------------------------------------------------ a failed run: the database is down
 before=$(cd "$STORE" && find database base pgrescue | sort)
 TS_BEFORE=$(awk '$1 == "postgres_backup_timestamp" {print $2}' "$METRICS")
@@ -162,6 +214,16 @@ is "$a_rc" 1 "base backup refused when archive_mode is off"
 like "$a_err" "archive_mode = off" "the error names archive_mode"
 like "$a_err" "HINT:.*archive_command" "the hint says how to turn archiving on"
 is "$(find "$STORE_NA" -path '*/base/*' | wc -l)" 0 "nothing under base/"
+# Both parts: the base backup is refused, the dump beside it completes and is
+# kept (a good backup on its own), and the run still fails.
+run_cmd a2 "$PGRESCUE" --config "$CFG_NA" backup
+is "$a2_rc" 1 "a backup of both parts fails when archive_mode is off"
+like "$a2_err" "base backup.*archive_mode = off" "the error names the base backup and archive_mode"
+like "$a2_err" "dump: done" "the dump beside it completed"
+na_dumps=$(find "$STORE_NA/database" -name 'postgres-backup-*.sql.gz' 2>/dev/null | wc -l)
+is "$na_dumps" 1 "the completed dump is kept"
+is "$(find "$STORE_NA/pgrescue/dumps" -name '*.json' 2>/dev/null | wc -l)" 1 "with its manifest"
+is "$(find "$STORE_NA" -path '*/base/*' | wc -l)" 0 "still nothing under base/"
 pgt_cluster_stop noarch
 
 # ------------------------------------------------------------------ Pushgateway
