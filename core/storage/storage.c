@@ -14,11 +14,12 @@
 /* One row per backend; s3/gs/az add a row (and a file), not an if. */
 static const struct pgr_store_ops *const backends[] = {
         &pgr_store_file_ops,
+        &pgr_store_azure_ops,
 };
 
 /* Schemes we know about but have not built yet, so the message can say so
  * instead of calling a perfectly good URL "unknown". */
-static const char *const planned_schemes[] = {"s3", "gs", "az"};
+static const char *const planned_schemes[] = {"s3", "gs"};
 
 #define ACCEPTED_FORMS "file:///absolute/path or a bare /absolute/path"
 

@@ -106,5 +106,6 @@ void pgr_object_list_add(struct pgr_object_list *l, const char *key, uint64_t si
 
 /* Backends. */
 extern const struct pgr_store_ops pgr_store_file_ops;
+extern const struct pgr_store_ops pgr_store_azure_ops;
 
 #endif

@@ -133,7 +133,7 @@ static void test_open_errors(void **state)
 	expect_open_error("s3://bucket/prefix", "s3://bucket/prefix", true);
 	expect_open_error("s3://bucket/prefix", "not supported yet", true);
 	expect_open_error("gs://bucket", "not supported yet", true);
-	expect_open_error("az://acct/container", "not supported yet", true);
+	expect_open_error("az://acct", "no account and container", true);
 	expect_open_error("ftp://host/x", "unknown store scheme", true);
 
 	struct pgr_error err = {0};
