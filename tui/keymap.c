@@ -15,8 +15,8 @@
 #define H_HELP "This help: every key and command"
 #define H_UP "Previous panel; in a list or a wizard the previous row"
 #define H_DOWN "Next panel; in a list or a wizard the next row"
-#define H_NEXT "Next panel (in a view: the next panel's view; in a wizard: next option)"
-#define H_PREV "Previous panel (in a view: the previous one's; in a wizard: previous option)"
+#define H_NEXT "Next panel, also from its view; in a wizard: the next option"
+#define H_PREV "Previous panel, also from its view; in a wizard: the previous option"
 
 const struct pgr_key pgr_keymap[] = {
         {'q', "q", PGR_ACT_QUIT, "Quit", H_QUIT, false, true},

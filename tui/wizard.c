@@ -799,6 +799,8 @@ void pgr_wiz_resume(struct pgr_console *c)
 	if (info.status == PGR_RUN_RUNNING || info.status == PGR_RUN_DONE) {
 		if (w->screen != WZ_RUN || strcmp(w->run_dir ? w->run_dir : "", d))
 			open_run_view(c, w, d, 0);
+		else if (info.status == PGR_RUN_RUNNING)
+			pgr_console_say(c, PGR_ROLE_MUTED, "run %s is running: nothing to resume", info.id);
 		if (info.status == PGR_RUN_DONE)
 			pgr_console_say(c, PGR_ROLE_OK, "run %s has finished: nothing to resume", info.id);
 		pgr_run_info_free(&info);
@@ -1125,20 +1127,37 @@ void pgr_runs_scan(struct pgr_console *c, bool force)
 	}
 	const char *step = r->current < r->n_steps ? r->steps[r->current].title : "";
 	const char *U = key_of(PGR_ACT_RESUME);
-	const char *how = c->monitor ? "resume it from a read-write console" : NULL;
+	/* What to do comes before the step's title, which a narrow screen cuts. */
+	char todo[128];
+	if (c->monitor)
+		snprintf(todo, sizeof todo, "%s",
+		         r->status == PGR_RUN_RUNNING ? "`pgrescue runs attach` follows it"
+		                                      : "resume it from a read-write console");
+	else
+		snprintf(todo, sizeof todo, "%s %s", U,
+		         r->status == PGR_RUN_RUNNING           ? "shows it"
+		                 : r->status == PGR_RUN_WAITING ? "continues it"
+		                                                : "resumes it");
 	switch (r->status) {
 	case PGR_RUN_RUNNING:
-		snprintf(c->banner, sizeof c->banner, "Run %s (%s) is running, step %zu of %zu (%s): %s %s", r->id,
-		         r->kind, r->current + 1, r->n_steps, step, how ? "" : U,
-		         how ? "see `pgrescue runs attach`" : "shows it");
+		snprintf(c->banner, sizeof c->banner, "Run %s (%s) is running, step %zu of %zu: %s (%s)", r->id,
+		         r->kind, r->current + 1, r->n_steps, todo, step);
 		break;
 	case PGR_RUN_INTERRUPTED:
-		snprintf(c->banner, sizeof c->banner, "Run %s (%s) was interrupted at step %zu of %zu (%s): %s%s%s",
-		         r->id, r->kind, r->current + 1, r->n_steps, step, how ? how : U, how ? "" : " resumes it", "");
+		snprintf(c->banner, sizeof c->banner, "Run %s (%s) was interrupted at step %zu of %zu: %s (%s)", r->id,
+		         r->kind, r->current + 1, r->n_steps, todo, step);
 		break;
 	case PGR_RUN_WAITING:
-		snprintf(c->banner, sizeof c->banner, "Run %s (%s) is waiting at step %zu of %zu (%s): %s%s", r->id,
-		         r->kind, r->current + 1, r->n_steps, step, how ? how : U, how ? "" : " continues it");
+		snprintf(c->banner, sizeof c->banner, "Run %s (%s) is waiting at step %zu of %zu: %s (%s)", r->id,
+		         r->kind, r->current + 1, r->n_steps, todo, step);
+		break;
+	case PGR_RUN_FAILED:
+	case PGR_RUN_CANCELLED:
+		/* The environment may be half way (the app scaled down): it stays in sight. */
+		snprintf(c->banner, sizeof c->banner,
+		         "Run %s (%s) %s at step %zu of %zu: %s once the cause is fixed (%s)", r->id, r->kind,
+		         r->status == PGR_RUN_FAILED ? "FAILED" : "was cancelled", r->current + 1, r->n_steps, todo,
+		         step);
 		break;
 	default: break;
 	}
@@ -1785,7 +1804,11 @@ static void key_line(struct pgr_console *c, struct pgr_wizard *w, int y)
 		         esc, h);
 		break;
 	case WZ_REVIEW:
-		snprintf(buf, sizeof buf, "%s/%s scroll  %s confirm  %s back  %s help", up, down, enter, esc, h);
+		if (w->check == CHECK_REFUSED)
+			snprintf(buf, sizeof buf, "%s back  %s help", esc, h);
+		else
+			snprintf(buf, sizeof buf, "%s/%s scroll  %s confirm  %s back  %s help", up, down, enter, esc,
+			         h);
 		break;
 	case WZ_CONFIRM: snprintf(buf, sizeof buf, "type %s  %s run it  %s cancel", env_name(c), enter, esc); break;
 	case WZ_RUN: {
