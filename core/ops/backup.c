@@ -320,9 +320,16 @@ static bool preflight(struct job *j, struct pgr_error *err)
 /* ------------------------------------------------------------------ row counts */
 
 /* Exact count(*) of every user table, in the current transaction's snapshot.
- * ONLY: each table's own rows, so inheritance children are not counted twice. */
+ * ONLY: each table's own rows, so inheritance children are not counted twice.
+ * The counts run beside pg_dump and pg_basebackup, off their critical path:
+ * JIT compilation and parallel workers would only take CPU from them. */
 static bool count_rows(PGconn *conn, struct pgr_manifest *out, struct pgr_error *err)
 {
+	if (!pgr_pg_exec(conn, "SET LOCAL jit = off", NULL, err) ||
+	    !pgr_pg_exec(conn, "SET LOCAL max_parallel_workers_per_gather = 0", NULL, err)) {
+		pgr_error_prefix(err, "cannot prepare the row counts");
+		return false;
+	}
 	PGresult *list = NULL;
 	const char *sql = "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 	                  " WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
@@ -746,34 +753,51 @@ out:
 
 /* Hashes base.tar while pg_basebackup is still writing it: the file only
  * grows (the tar writer streams; it also writes to stdout), so reading
- * behind the writer sees every byte once. */
+ * behind the writer sees every byte once. A thread follows the writer at
+ * idle priority; once the writer has exited, the thread hands its place
+ * over and run_base hashes the rest itself, at its normal priority. */
+#define FOLLOW_CHUNK (256 * 1024) /* small: a handover waits for one chunk at most */
 struct follower {
 	char *path;
-	atomic_bool done;
+	atomic_bool done; /* the writer has exited: EOF is final */
+	atomic_bool handover; /* the thread stops at its next chunk */
+	bool finished; /* reached the final end (or an error) */
 	const struct job *job;
+	int fd;
+	struct pgr_sha256 *h;
+	char *buf;
+	double next_report;
 	uint64_t bytes;
 	char sha256[65];
 	bool opened;
 	int read_errno;
 };
 
-static void *follower_main(void *arg)
+static void follower_init(struct follower *f, char *path, const struct job *j)
 {
-	struct follower *f = arg;
-	/* Hash only on CPU time nobody else wants: pg_basebackup and the walsender
-	 * are the critical path, and the hash catches up while they wait on I/O. */
-	struct sched_param idle = {0};
-	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
-	char *buf = xmalloc(COPY_BUF);
-	struct pgr_sha256 *h = pgr_sha256_new();
-	int fd = -1;
-	double next_report = pgr_monotonic() + PROGRESS_EVERY;
+	memset(f, 0, sizeof *f);
+	f->path = path;
+	f->job = j;
+	f->fd = -1;
+	f->h = pgr_sha256_new();
+	f->buf = xmalloc(FOLLOW_CHUNK);
+	f->next_report = pgr_monotonic() + PROGRESS_EVERY;
+	atomic_init(&f->done, false);
+	atomic_init(&f->handover, false);
+}
+
+/* Hash from where the follower is. As the thread (catching_up false) it stops
+ * when asked to hand over; catching up, it reads to the final end. */
+static void follow(struct follower *f, bool catching_up)
+{
 	for (;;) {
+		if (!catching_up && atomic_load(&f->handover))
+			return;
 		/* Read the flag first: once it is set the writer has exited, so EOF is final. */
 		bool fin = atomic_load(&f->done);
-		if (fd < 0) {
-			fd = open(f->path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0) {
+		if (f->fd < 0) {
+			f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+			if (f->fd < 0) {
 				if (errno != ENOENT) {
 					f->read_errno = errno;
 					break;
@@ -785,7 +809,7 @@ static void *follower_main(void *arg)
 			}
 			f->opened = true;
 		}
-		ssize_t n = read(fd, buf, COPY_BUF);
+		ssize_t n = read(f->fd, f->buf, FOLLOW_CHUNK);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -798,20 +822,57 @@ static void *follower_main(void *arg)
 			usleep(50000);
 			continue;
 		}
-		pgr_sha256_update(h, buf, (size_t)n);
+		pgr_sha256_update(f->h, f->buf, (size_t)n);
 		f->bytes += (uint64_t)n;
-		if (pgr_monotonic() >= next_report) {
+		if (pgr_monotonic() >= f->next_report) {
 			char sz[32];
 			pgr_size_format(f->bytes, sz, sizeof sz);
 			progress(f->job, "base: %s written", sz);
-			next_report += PROGRESS_EVERY;
+			f->next_report += PROGRESS_EVERY;
 		}
 	}
-	if (fd >= 0)
-		close(fd);
-	pgr_sha256_final(h, f->sha256);
-	free(buf);
+	f->finished = true;
+}
+
+static void *follower_main(void *arg)
+{
+	struct follower *f = arg;
+	/* While pg_basebackup runs, hash only on CPU time nobody else wants:
+	 * pg_basebackup and the walsender are the critical path, and the hash
+	 * catches up while they wait on I/O. (An unprivileged thread cannot
+	 * leave SCHED_IDLE again, hence the handover rather than a boost.) */
+	struct sched_param idle = {0};
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+	follow(f, false);
 	return NULL;
+}
+
+/* Closes the file and frees the hash state; sha256 is final. */
+static void follower_close(struct follower *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	if (f->h)
+		pgr_sha256_final(f->h, f->sha256);
+	f->h = NULL;
+	free(f->buf);
+	f->buf = NULL;
+}
+
+/* After the writer has exited: take over from the thread, hash the rest.
+ * Returns how many bytes were left when the thread handed over. */
+static uint64_t follower_finish(struct follower *f, pthread_t th, bool following)
+{
+	atomic_store(&f->done, true);
+	atomic_store(&f->handover, true);
+	if (following)
+		pthread_join(th, NULL);
+	uint64_t at = f->bytes;
+	if (!f->finished)
+		follow(f, true);
+	follower_close(f);
+	return f->bytes - at;
 }
 
 static bool parse_wal_ranges(const char *path, uint64_t *start, uint64_t *stop, uint32_t *start_tli, uint32_t *stop_tli,
@@ -1076,8 +1137,8 @@ static bool run_base(struct side *sd, struct pgr_backup_result *res, struct pgr_
 	char *dir = xasprintf("%s/base-%s", j->workdir, j->label);
 	char *bin = xasprintf("%s/pg_basebackup", j->bindir);
 	char *lab = xasprintf("pgrescue-%s", j->label);
-	struct follower f = {.path = xasprintf("%s/base.tar", dir), .job = j};
-	atomic_init(&f.done, false);
+	struct follower f;
+	follower_init(&f, xasprintf("%s/base.tar", dir), j);
 	struct pgr_manifest m;
 	pgr_manifest_init(&m, PGR_BACKUP_BASE);
 	struct pgr_manifest fresh;
@@ -1154,9 +1215,12 @@ static bool run_base(struct side *sd, struct pgr_backup_result *res, struct pgr_
 	struct pgr_proc_result pres = {.out = STRBUF_INIT, .err = STRBUF_INIT};
 	pgr_proc_finish(&proc, !archive_ok ? 10 : left < 1 ? 1 : (int)left, &pres, err);
 	child_ended(sd->slot);
-	atomic_store(&f.done, true);
-	if (following)
-		pthread_join(th, NULL);
+	/* What is left of base.tar is now the critical path: hash it here, at
+	 * the normal priority, not only when the CPU would otherwise be idle. */
+	double t_exit = pgr_monotonic();
+	uint64_t left_over = follower_finish(&f, th, following);
+	pgr_debug("base: %" PRIu64 " MB of base.tar left to hash when pg_basebackup exited, done %.2f s later",
+	          left_over >> 20, pgr_monotonic() - t_exit);
 	char *tail = read_tail(errf);
 	bool child_ok = archive_ok && pres.exit_code == 0 && !pres.timed_out;
 	if (!archive_ok)
@@ -1303,6 +1367,7 @@ out:
 	pgr_rm_rf(dir, &e3);
 	pgr_manifest_free(&m);
 	pgr_manifest_free(&fresh);
+	follower_close(&f); /* when we left before pg_basebackup ran */
 	free(f.path);
 	free(lab);
 	free(bin);
