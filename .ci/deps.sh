@@ -27,3 +27,19 @@ pgr_install_deps() { # pgr_install_deps PACKAGES...
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# azurite (the Azure Storage emulator) for tests/integration/azure.sh: from npm,
+# pinned: 3.34.0 runs on Node 20 and has --disableTelemetry (3.31 has not; with
+# telemetry on, azurite does not stop on SIGTERM), under ~/.cache/pgrescue/npm where
+# tests/lib/azurite.sh looks for it.
+PGR_AZURITE_VERSION=3.34.0
+PGR_NPM_PREFIX="${PGR_NPM_PREFIX:-$HOME/.cache/pgrescue/npm}"
+pgr_install_azurite() {
+	local bin="$PGR_NPM_PREFIX/node_modules/.bin/azurite-blob"
+	[ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "$PGR_AZURITE_VERSION" ] && return 0
+	command -v npm >/dev/null || pgr_install_deps nodejs npm || return 1
+	echo "pgrescue: installing azurite $PGR_AZURITE_VERSION from npm into $PGR_NPM_PREFIX" >&2
+	mkdir -p "$PGR_NPM_PREFIX" &&
+		npm install --prefix "$PGR_NPM_PREFIX" --no-audit --no-fund --omit=dev --loglevel=error \
+			"azurite@$PGR_AZURITE_VERSION" >/dev/null
+}
