@@ -961,8 +961,11 @@ static void accept(struct pgr_console *c, struct pgr_wizard *w)
 		}
 		w->screen = w->pitr ? WZ_TARGET : WZ_DUMP;
 		w->focus = 1;
+		if (!w->pitr)
+			load_dumps(c, w); /* keys typed ahead meet the list, not an empty screen */
 		break;
 	case WZ_DUMP:
+		load_dumps(c, w);
 		if (w->n_dumps == 0) {
 			pgr_console_say(c, PGR_ROLE_WARN, "no dump to pick (yet): the store's listing is %s",
 			                c->snap && c->snap->facts.have_catalog ? "empty" : "not read yet");
@@ -1035,6 +1038,7 @@ bool pgr_wiz_action(struct pgr_console *c, enum pgr_action a)
 		switch (w->screen) {
 		case WZ_INCIDENT: w->focus = w->focus + d < 0 ? 0 : w->focus + d > 1 ? 1 : w->focus + d; break;
 		case WZ_DUMP:
+			load_dumps(c, w);
 			w->dsel += d;
 			if (w->dsel >= w->n_dumps)
 				w->dsel = w->n_dumps - 1;
@@ -1666,9 +1670,17 @@ static void draw_run(struct pgr_console *c, struct pgr_wizard *w, int y, int x, 
 		lines_add(&l, A(state_role(s->state)) | (s->state == PGR_STEP_RUNNING ? BOLD : 0), 0, row);
 		free(row);
 		if (s->state == PGR_STEP_RUNNING && in->status == PGR_RUN_RUNNING) {
-			bar_line = l.n;
-			lines_add(&l, 0, 0, ""); /* the bar is drawn here */
-			if (in->message && *in->message) {
+			bool has_msg = in->message && *in->message;
+			if (in->fraction >= 0) {
+				bar_line = l.n;
+				lines_add(&l, 0, 0, ""); /* the bar is drawn here */
+			} else if (!has_msg) {
+				char *m =
+				        xasprintf("%*s%s", 17, "", "working (this step does not measure its progress)");
+				lines_add(&l, A(PGR_ROLE_MUTED), 0, m);
+				free(m);
+			}
+			if (has_msg) {
 				char *m = xasprintf("%*s%s", 17, "", in->message);
 				lines_wrap(&l, A(PGR_ROLE_NORMAL), m, width);
 				free(m);
@@ -1755,15 +1767,9 @@ static void draw_run(struct pgr_console *c, struct pgr_wizard *w, int y, int x, 
 		int li = w->run_top + i;
 		if (li == bar_line) {
 			int bw = width - 17 - 8 > 50 ? 50 : width - 17 - 8;
-			if (in->fraction >= 0) {
-				pgr_w_meter(top + i, x + 17, bw, in->fraction > 1 ? 1 : in->fraction, c->unicode,
-				            A(PGR_ROLE_OK), A(PGR_ROLE_MUTED));
-				pgr_w_printf(top + i, x + 17 + bw + 1, 7, A(PGR_ROLE_NORMAL) | BOLD, "%3.0f%%",
-				             in->fraction * 100);
-			} else {
-				pgr_w_put(top + i, x + 17, width - 17, A(PGR_ROLE_MUTED),
-				          "(progress not measured for this step)");
-			}
+			double f = in->fraction > 1 ? 1 : in->fraction;
+			pgr_w_meter(top + i, x + 17, bw, f, c->unicode, A(PGR_ROLE_OK), A(PGR_ROLE_MUTED));
+			pgr_w_printf(top + i, x + 17 + bw + 1, 7, A(PGR_ROLE_NORMAL) | BOLD, "%3.0f%%", f * 100);
 			continue;
 		}
 		const char *text = l.v[li].text;
@@ -1835,7 +1841,7 @@ void pgr_wiz_draw(struct pgr_console *c, int top, int bottom)
 	char title[200];
 	const char *word = NULL;
 	enum pgr_role wrole = PGR_ROLE_MUTED;
-	if (w->screen == WZ_RUN) {
+	if (w->screen == WZ_RUN || w->resume) {
 		snprintf(title, sizeof title, "Run of %s on %s", w->pitr ? "point-in-time recovery" : "restore",
 		         env_name(c));
 		if (w->have_info) {
