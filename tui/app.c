@@ -40,17 +40,6 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static void say(struct pgr_console *c, enum pgr_role role, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(struct pgr_console *c, enum pgr_role role, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->msg, sizeof c->msg, fmt, ap);
-	va_end(ap);
-	c->msg_role = role;
-	c->msg_mono = pgr_monotonic();
-}
-
 void pgr_console_say(struct pgr_console *c, enum pgr_role role, const char *fmt, ...)
 {
 	va_list ap;
@@ -60,6 +49,7 @@ void pgr_console_say(struct pgr_console *c, enum pgr_role role, const char *fmt,
 	c->msg_role = role;
 	c->msg_mono = pgr_monotonic();
 }
+#define say pgr_console_say
 
 /* $XDG_STATE_HOME/pgrescue (created), for the console's log and backup logs. */
 static char *state_dir(void)
