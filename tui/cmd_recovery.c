@@ -508,18 +508,6 @@ out:
 	return code;
 }
 
-static const char *pitr_exe(const struct pgr_env *env)
-{
-	/* The server's user runs restore_command: the sandbox keeps a copy it can execute. */
-	static char path[4096];
-	if (env->sandbox_dir) {
-		snprintf(path, sizeof path, "%s/bin/pgrescue", env->sandbox_dir);
-		if (access(path, X_OK) == 0)
-			return path;
-	}
-	return pgr_self_exe();
-}
-
 int cmd_pitr(const struct globals *g, int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -576,7 +564,7 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	char *cmdline = command_line(argc, argv);
 	struct loaded l;
 	int code = EXIT_OK;
-	char *inc = NULL, *why = NULL, *zone = NULL;
+	char *inc = NULL, *why = NULL, *zone = NULL, *exe = NULL;
 	if (!load_catalog(g, &l, "pitr", &o, cmdline, &code)) {
 		loaded_free(&l);
 		free(cmdline);
@@ -589,7 +577,8 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	po.incident = o.incident;
 	po.reason = o.reason;
 	po.replicas_now = replicas_now(l.e);
-	po.self_exe = pitr_exe(l.e);
+	exe = pgr_pitr_self_exe(l.e);
+	po.self_exe = exe;
 	zone = pgr_pitr_db_timezone(l.e);
 	po.db_zone = zone;
 	struct pgr_plan p;
@@ -600,6 +589,7 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	code = plan_and_run(g, l.e, &p, &o, cmdline, pgr_pitr_preflight);
 	pgr_plan_free(&p);
 out:
+	free(exe);
 	free(zone);
 	free(inc);
 	free(why);
