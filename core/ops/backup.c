@@ -757,6 +757,7 @@ out:
  * idle priority; once the writer has exited, the thread hands its place
  * over and run_base hashes the rest itself, at its normal priority. */
 #define FOLLOW_CHUNK (256 * 1024) /* small: a handover waits for one chunk at most */
+#define FOLLOW_NAP 20000 /* us, when the reader has caught up with the writer */
 struct follower {
 	char *path;
 	atomic_bool done; /* the writer has exited: EOF is final */
@@ -804,7 +805,7 @@ static void follow(struct follower *f, bool catching_up)
 				}
 				if (fin)
 					break;
-				usleep(50000);
+				usleep(FOLLOW_NAP);
 				continue;
 			}
 			f->opened = true;
@@ -819,7 +820,7 @@ static void follow(struct follower *f, bool catching_up)
 		if (n == 0) {
 			if (fin)
 				break;
-			usleep(50000);
+			usleep(FOLLOW_NAP);
 			continue;
 		}
 		pgr_sha256_update(f->h, f->buf, (size_t)n);
@@ -1043,7 +1044,8 @@ static bool watch_basebackup(struct side *sd, const struct pgr_proc *proc, doubl
 				PQclear(r);
 			}
 		}
-		usleep(200000);
+		/* Its exit is the base backup's critical path: notice it soon. */
+		usleep(50000);
 	}
 }
 
@@ -1399,7 +1401,7 @@ static void *base_thread_main(void *arg)
 			pgr_error_prefix(err, "cannot connect to the database");
 	} else {
 		atomic_store(&g_cancel[SLOT_BASE], PQgetCancel(sd->conn));
-		sd->st = pgr_store_open(j->env->store, err);
+		sd->st = pgr_store_open_env(j->env, err);
 		if (sd->st)
 			bt->ok = run_base(sd, bt->res, err);
 	}
@@ -1590,7 +1592,7 @@ bool pgr_backup_run(const struct pgr_env *env, const struct pgr_backup_opts *opt
 		pgr_error_hint(err, "Set store = file:///path (or pass --store).");
 		goto done;
 	}
-	j->st = pgr_store_open(env->store, err);
+	j->st = pgr_store_open_env(env, err);
 	if (!j->st)
 		goto done;
 	if (!setup_workdir(j, err))
