@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark: `pgrescue backup` against running pg_dump -Fc and pg_basebackup by
 # hand, on the same database of about SIZE_MB (default 1000 MB), in one run.
-# Prints each time and the ratio pgrescue / by-hand. Rounds alternate so both
-# see the same cache state; ROUNDS (default 5) rounds, each side synced first;
-# prints best against best and the median of the paired per-round ratios.
+# Prints each time and the ratio pgrescue / by-hand. By hand is what an
+# engineer would type: pg_dump -Fc, then pg_basebackup; pgrescue runs the two
+# side by side. ROUNDS (default 5) rounds, each side synced first and without
+# the previous round's output; the side that goes first alternates by round.
+# Prints best against best and the median of the paired per-round ratios.
 # Usage: bench/backup.sh [SIZE_MB]    (PGRESCUE=path/to/pgrescue, default build/pgrescue)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,20 +38,33 @@ raw="$PGT_ROOT/raw"
 pgt_server_dir "$raw"
 
 now() { date +%s.%N; }
-best_raw=""; best_pgr=""; ratios=""
-for round in $(seq 1 "$ROUNDS"); do
-	rm -rf "$raw"/* && pgt_server_dir "$raw"
-	# Each side starts with no dirty pages left by the other's writes.
-	sync
-	t0=$(now)
+by_hand() {
 	"$PG_BINDIR/pg_dump" -Fc -d "$dsn" -f "$raw/dump.custom" || exit 1
 	pgt_as_server "$PG_BINDIR/pg_basebackup" -D "$raw/base" -Ft -X none -c fast -d "$dsn" >/dev/null 2>&1 || exit 1
-	t1=$(now)
-	sync
-	t1b=$(now)
+}
+with_pgrescue() {
 	"$PGRESCUE" --config "$cfg" backup --no-retention -q || exit 1
-	t2=$(now)
-	r=$(echo "$t1 - $t0" | bc); p=$(echo "$t2 - $t1b" | bc)
+}
+# Time one side, its page cache clean: the other side's writes are synced first.
+timed() {
+	sync
+	local t0 t1
+	t0=$(now)
+	"$1" >/dev/null
+	t1=$(now)
+	echo "$t1 - $t0" | bc
+}
+best_raw=""; best_pgr=""; ratios=""
+for round in $(seq 1 "$ROUNDS"); do
+	# Each side starts without the previous round's output (WAL archive aside).
+	rm -rf "$raw"/* "$store"/database/* "$store"/base/* "$store"/pgrescue/dumps/* && pgt_server_dir "$raw"
+	# Odd rounds by hand first, even rounds pgrescue first: a machine getting
+	# busier or quieter during the run favours neither side.
+	if [ $((round % 2)) = 1 ]; then
+		r=$(timed by_hand) && p=$(timed with_pgrescue) || exit 1
+	else
+		p=$(timed with_pgrescue) && r=$(timed by_hand) || exit 1
+	fi
 	rr=$(echo "scale=3; $p / $r" | bc)
 	ratios="$ratios $rr"
 	printf '# round %d: by hand %.2f s, pgrescue backup %.2f s, ratio %s\n' "$round" "$r" "$p" "$rr"
