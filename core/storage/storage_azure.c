@@ -21,6 +21,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,10 +314,19 @@ static char *text_of(xmlNode *n)
 	return r;
 }
 
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+	xmlInitParser();
+}
+
 static xmlDoc *parse_xml(const char *xml, size_t len)
 {
 	if (!xml || len == 0 || len > (size_t)INT32_MAX)
 		return NULL;
+	/* libxml2 must be initialised once before threads use it. */
+	pthread_once(&xml_once, xml_init);
 	return xmlReadMemory(xml, (int)len, "azure.xml", NULL,
 	                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
@@ -811,7 +821,9 @@ static bool http_fail(struct pgr_store *st, const char *what, const char *displa
 	}
 	free(xcode);
 	enum pgr_errkind kind = PGR_ERR_STORE;
-	if (resp->status == 404 && (!code || !strcmp(code, "BlobNotFound")))
+	/* Only the service's own word means the blob is absent: a 404 without
+	 * an Azure error code comes from something else at that address. */
+	if (resp->status == 404 && code && !strcmp(code, "BlobNotFound"))
 		kind = PGR_ERR_NOTFOUND;
 	pgr_error_set(err, kind, "%s: HTTP %ld from %s%s%s%s%s", what, resp->status, display, code ? ": " : "",
 	              code ? code : "", msg ? ": " : "", msg ? msg : "");
@@ -843,9 +855,12 @@ static bool http_fail(struct pgr_store *st, const char *what, const char *displa
 		pgr_error_hint(err, "The data changed on the way; run the command again.");
 	} else if (resp->status >= 500 || resp->status == 429) {
 		pgr_error_hint(err, "The storage service is failing or throttling; it was retried. Try again later.");
-	} else if (resp->status == 400 && strstr(display, "://") && !strstr(az->endpoint, az->account) &&
-	           !az->endpoint_path[0]) {
-		pgr_error_hint(err, "Check the blob endpoint %s.", az->endpoint);
+	} else if (!code) {
+		pgr_error_hint(err,
+		               "The answer carries no Azure error code: check that %s is an Azure blob endpoint "
+		               "(azure_endpoint, or BlobEndpoint in AZURE_STORAGE_CONNECTION_STRING) and that no "
+		               "proxy stands in between.",
+		               az->endpoint);
 	}
 	free(code);
 	free(msg);
@@ -1461,16 +1476,66 @@ static bool az_del(struct pgr_store *st, const char *key, struct pgr_error *err)
 	return ok;
 }
 
+/* OpenSSL keeps per-thread state (its error queue, allocated by the digest and
+ * HMAC calls) that it frees only when the thread exits. The store is also
+ * used from short-lived worker threads (the collector's listing) that may
+ * still be on their way out when the process ends, when that state would
+ * count as leaked: every operation releases it before returning. */
+static bool op_list_page(struct pgr_store *st, const char *prefix, const char *after, size_t page_size,
+                         struct pgr_object_list *out, bool *more, struct pgr_error *err)
+{
+	bool ok = az_list_page(st, prefix, after, page_size, out, more, err);
+	OPENSSL_thread_stop();
+	return ok;
+}
+
+static bool op_stat(struct pgr_store *st, const char *key, struct pgr_object *out, struct pgr_error *err)
+{
+	bool ok = az_stat(st, key, out, err);
+	OPENSSL_thread_stop();
+	return ok;
+}
+
+static bool op_get(struct pgr_store *st, const char *key, const char *local_path, pgr_progress_fn progress, void *pctx,
+                   struct pgr_error *err)
+{
+	bool ok = az_get(st, key, local_path, progress, pctx, err);
+	OPENSSL_thread_stop();
+	return ok;
+}
+
+static bool op_get_head(struct pgr_store *st, const char *key, void *buf, size_t n, size_t *got, struct pgr_error *err)
+{
+	bool ok = az_get_head(st, key, buf, n, got, err);
+	OPENSSL_thread_stop();
+	return ok;
+}
+
+static bool op_put(struct pgr_store *st, const char *key, const char *local_path, bool consume,
+                   pgr_progress_fn progress, void *pctx, struct pgr_error *err)
+{
+	bool ok = az_put(st, key, local_path, consume, progress, pctx, err);
+	OPENSSL_thread_stop();
+	return ok;
+}
+
+static bool op_del(struct pgr_store *st, const char *key, struct pgr_error *err)
+{
+	bool ok = az_del(st, key, err);
+	OPENSSL_thread_stop();
+	return ok;
+}
+
 const struct pgr_store_ops pgr_store_azure_ops = {
         .scheme = "az",
         .open = az_open,
         .close = az_close,
-        .list_page = az_list_page,
-        .stat = az_stat,
-        .get = az_get,
-        .get_head = az_get_head,
-        .put = az_put,
-        .del = az_del,
+        .list_page = op_list_page,
+        .stat = op_stat,
+        .get = op_get,
+        .get_head = op_get_head,
+        .put = op_put,
+        .del = op_del,
         .staging_dir = NULL,
         .local_path = NULL,
 };
