@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1254,7 +1255,7 @@ bool pgr_restore_preflight(const struct pgr_plan *p, struct pgr_error *err)
 	struct names n;
 	if (!names_load(p, &n, err))
 		return false;
-	struct pgr_store *st = pgr_store_open(p->env.store, err);
+	struct pgr_store *st = pgr_store_open_env(&p->env, err);
 	if (!st)
 		return false;
 	struct pgr_platform *pf = n.app ? pgr_platform_open(&p->env, err) : NULL;
@@ -1718,6 +1719,11 @@ static void early_kick(struct pgr_run *r, struct early *e, const struct names *n
 			early_give_up(r, e, ce.msg);
 			return;
 		}
+		/* On this machine, the counting backend takes only CPU that
+		 * pg_restore's workers leave: verifying must not slow restoring. */
+		const char *host = PQhost(e->conn);
+		if (!host || !*host || host[0] == '/' || !strcmp(host, "localhost"))
+			(void)setpriority(PRIO_PROCESS, (id_t)PQbackendPID(e->conn), 19);
 	}
 	const struct tocdata *t = &e->toc[e->queue[e->head]];
 	char *qs = pgr_pg_quote_ident(e->conn, t->schema), *qt = pgr_pg_quote_ident(e->conn, t->table);
@@ -2230,10 +2236,13 @@ static bool st_verify_act(struct pgr_run *r, const struct pgr_step *s, struct pg
 		                   bad + missing, bad + missing == 1 ? "" : "s", n.fresh, sb_str(&first_bad));
 		pgr_error_detail(err, "The manifest %s holds the exact counts taken in the dump's own snapshot.",
 		                 n.manifest_key);
+		const struct pgr_step *down = pgr_plan_step(n.p, "scale-down");
+		const char *rec = pgr_run_fact(r, "replicas");
 		pgr_error_hint(err,
-		               "Nothing was swapped: %s is untouched (the app is still at 0 replicas). Look at %s, "
-		               "or restore another dump; the step's report lists every table.",
-		               n.db, n.fresh);
+		               "Nothing was swapped: %s is untouched and the app is still at 0 replicas (it had %s; to "
+		               "serve from %s again: %s). Look at %s, or restore another dump with --backup; the "
+		               "step's report lists every table.",
+		               n.db, rec ? rec : "?", n.db, down && down->undo ? down->undo : "scale it back", n.fresh);
 	} else {
 		char v1[32];
 		snprintf(v1, sizeof v1, "%zu", nv);

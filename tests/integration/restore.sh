@@ -118,6 +118,28 @@ is "$(replicas)" 3 "the app was not touched"
 is "$(run_dirs)" "$runs_before" "no run was started"
 rm -f "$GZ"
 
+# ---------------------------------------------------------------- counts that differ
+# A manifest that disagrees with what was restored: the run stops before the
+# swap and production is not touched.
+MF="$SB/store/pgrescue/dumps/$DUMP_NAME.json"
+cp -p "$MF" "$PGT_ROOT/manifest.json"
+sed -i 's/\("rows":[[:space:]]*\)5000$/\15001/' "$MF"
+grep -q '"rows":[[:space:]]*5001$' "$MF" || bail_out "could not alter the manifest $MF"
+run_cmd m "$PGRESCUE" --env sandbox restore --yes </dev/null
+is "$m_rc" 1 "a restore whose counts differ from the manifest fails"
+like "$m_err" "failed at step 6 \(verify-counts\)" "at the verify step"
+like "$m_err" "public\.users has 5000 rows, the dump 5001" "the error names the table and both counts"
+like "$m_err" "HINT: Nothing was swapped" "and says nothing was swapped"
+like "$m_out" "public\.users +5000 +5001 +DIFFERS" "the report shows the difference"
+is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_backup'")" 1 \
+	"production clipper_db is untouched"
+is "$(db_sql postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'clipper\_db\_replaced\_%'")" 0 \
+	"no database was renamed"
+cp -p "$PGT_ROOT/manifest.json" "$MF"
+# The failed run left the app at 0 replicas, as its hint says: bring it back.
+"$PGRESCUE" sandbox up -q || bail_out "sandbox up could not bring the app back"
+is "$(replicas)" 3 "the app is back at 3 replicas before the real restore"
+
 # ---------------------------------------------------------------- the restore
 run_cmd r "$PGRESCUE" --env sandbox restore --yes --incident INC-7 --reason "bad migration" </dev/null
 is "$r_rc" 0 "restore --yes exits 0 when the run finished" || diag "$r_out" "$r_err"
