@@ -1323,6 +1323,9 @@ static bool st_record_act(struct pgr_run *r, const struct pgr_step *s, struct pg
 	char v[16];
 	snprintf(v, sizeof v, "%d", replicas);
 	pgr_run_report(r, "the application had %d replica%s", replicas, replicas == 1 ? "" : "s");
+	if (replicas == 0)
+		pgr_run_report(r, "WARNING: so it stays at 0 after the restore: scale it up yourself when %s is ready",
+		               n.db);
 	return pgr_run_set_fact(r, "replicas", v, err);
 }
 
