@@ -188,7 +188,16 @@ is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_firs
 run_cmd l "$PGRESCUE" --env sandbox runs
 like "$l_out" "$RUN.*interrupted" "pgrescue runs shows the run as interrupted"
 
+# pg_restore's workers may outlive their runner for a moment (they end on
+# their next write to the closed log pipe): resuming must not wait for them.
 run_cmd z "$PGRESCUE" --env sandbox runs resume last --yes </dev/null
+unlike "$z_err" "is locked" "the resume is not refused by the killed runner's lock" ||
+	diag "pg_restore inherited the lock's descriptor from the runner (not close-on-exec) and holds the flock"
+if printf '%s' "$z_err" | grep -q "is locked"; then
+	orphans_gone() { ! pgrep -f "pg_restore .*dbname=$FRESH" >/dev/null; }
+	wait_for 120 orphans_gone
+	run_cmd z "$PGRESCUE" --env sandbox runs resume last --yes </dev/null
+fi
 is "$z_rc" 0 "runs resume last finishes the run" || diag "$z_out" "$z_err"
 like "$z_out" "finished" "and says so"
 like "$(cat "$RUNS/$RUN/runner.log")" "dropping it and restoring again" "the interrupted attempt was dropped and redone"
