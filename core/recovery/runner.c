@@ -793,9 +793,14 @@ bool pgr_run_exec(const char *run_dir, int lock_fd, bool *waiting, struct pgr_er
 	if (ok)
 		ok = journal_load(run_dir, &r.plan, &v, err);
 	if (ok) {
-		if (lock_fd >= 0)
+		if (lock_fd >= 0) {
+			/* Inherited across exec on purpose; no child of ours (pg_restore, a
+			 * server started by pg_ctl) may keep it, or the lock outlives us. */
+			int flags = fcntl(lock_fd, F_GETFD);
+			if (flags >= 0)
+				fcntl(lock_fd, F_SETFD, flags | FD_CLOEXEC);
 			pgr_lock_adopt(&lock, lock_fd, r.plan.env.name);
-		else
+		} else
 			ok = pgr_lock_acquire(&lock, r.plan.env.name, r.plan.incident, r.plan.run_id, err);
 	}
 	if (ok) {
