@@ -53,6 +53,9 @@
 #define PROGRESS_EVERY 10.0
 #define COPY_BUF (1024 * 1024)
 #define COUNT_BATCH 200
+/* How long pg_dump, and the row counts beside it, wait for a table's lock:
+ * a lock held by a long migration fails the backup in minutes, not hours. */
+#define LOCK_WAIT "15min"
 #define METRICS_JOB "postgres_backup"
 #define METRICS_PUSH_TIMEOUT 10
 
@@ -322,11 +325,14 @@ static bool preflight(struct job *j, struct pgr_error *err)
 /* Exact count(*) of every user table, in the current transaction's snapshot.
  * ONLY: each table's own rows, so inheritance children are not counted twice.
  * The counts run beside pg_dump and pg_basebackup, off their critical path:
- * JIT compilation and parallel workers would only take CPU from them. */
+ * JIT compilation and parallel workers would only take CPU from them. A
+ * table locked by a migration stops them no longer than it stops pg_dump
+ * (the base backup waits for these counts). */
 static bool count_rows(PGconn *conn, struct pgr_manifest *out, struct pgr_error *err)
 {
 	if (!pgr_pg_exec(conn, "SET LOCAL jit = off", NULL, err) ||
-	    !pgr_pg_exec(conn, "SET LOCAL max_parallel_workers_per_gather = 0", NULL, err)) {
+	    !pgr_pg_exec(conn, "SET LOCAL max_parallel_workers_per_gather = 0", NULL, err) ||
+	    !pgr_pg_exec(conn, "SET LOCAL lock_timeout = '" LOCK_WAIT "'", NULL, err)) {
 		pgr_error_prefix(err, "cannot prepare the row counts");
 		return false;
 	}
@@ -559,8 +565,7 @@ static bool dump_into(struct side *sd, const char *snapshot, uint64_t lsn, const
 	struct job *j = sd->j;
 	char *bin = xasprintf("%s/pg_dump", j->bindir);
 	char *snaparg = xasprintf("--snapshot=%s", snapshot);
-	/* A lock held by a long migration fails the dump in minutes, not hours. */
-	const char *argv[] = {bin, "-Fc", "-w", "--lock-wait-timeout=15min", snaparg, "-d", j->env->dsn, NULL};
+	const char *argv[] = {bin, "-Fc", "-w", "--lock-wait-timeout=" LOCK_WAIT, snaparg, "-d", j->env->dsn, NULL};
 	const char *envv[4];
 	char dbbuf[512];
 	child_env(envv, "PGAPPNAME=pgrescue-backup", j->dbname, dbbuf, sizeof dbbuf);

@@ -31,15 +31,12 @@ EVENTS=$(real_count '"Audit Log"."Events"')
 is "$USERS/$CLIPS/$EVENTS" "1000/5000/321" "test data in place"
 
 # ------------------------------------------------------------------ a good run
-# The dump and the base backup run side by side, each on its own connection.
+# The dump and the base backup run side by side, each on its own connection
+# (the SIGTERM case below shows them both running).
 run_cmd b "$PGRESCUE" --config "$CFG" backup
 is "$b_rc" 0 "backup exits 0" || diag "$b_err"
 like "$b_err" "dump: done" "progress line for the dump"
 like "$b_err" "base: done" "progress line for the base backup"
-started=$(grep -n -E '^(dump|base): .*started' <<<"$b_err" | cut -d: -f1 | tail -1)
-first_done=$(grep -n -E '^(dump|base): done' <<<"$b_err" | cut -d: -f1 | head -1)
-ok "$([ -n "$started" ] && [ -n "$first_done" ] && [ "$started" -lt "$first_done" ]; echo $?)" \
-	"both parts started before either was done"
 
 dumps=("$STORE"/database/postgres-backup-*.sql.gz)
 is "${#dumps[@]}" 1 "one dump under database/"
