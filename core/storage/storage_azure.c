@@ -718,17 +718,24 @@ static void scrub(struct pgr_error *err, const char *secret_url, const char *dis
 		return;
 	char *fields[] = {err->msg, err->detail, err->hint};
 	size_t caps[] = {sizeof err->msg, sizeof err->detail, sizeof err->hint};
+	/* The HTTP layer names it redacted (signature values masked): the rest of
+	 * the query (the SAS token's other fields) goes too. */
+	char *redacted = pgr_http_redact_url(secret_url);
 	for (size_t i = 0; i < 3; i++) {
-		char *hit = strstr(fields[i], secret_url);
-		if (!hit)
-			continue;
-		struct strbuf sb = STRBUF_INIT;
-		sb_append_len(&sb, fields[i], (size_t)(hit - fields[i]));
-		sb_append(&sb, display);
-		sb_append(&sb, hit + strlen(secret_url));
-		snprintf(fields[i], caps[i], "%s", sb_str(&sb));
-		sb_free(&sb);
+		const char *forms[] = {secret_url, redacted};
+		for (size_t f = 0; f < 2; f++) {
+			char *hit = strstr(fields[i], forms[f]);
+			if (!hit)
+				continue;
+			struct strbuf sb = STRBUF_INIT;
+			sb_append_len(&sb, fields[i], (size_t)(hit - fields[i]));
+			sb_append(&sb, display);
+			sb_append(&sb, hit + strlen(forms[f]));
+			snprintf(fields[i], caps[i], "%s", sb_str(&sb));
+			sb_free(&sb);
+		}
 	}
+	free(redacted);
 	/* Anything else that looks like a signature goes too. */
 	for (size_t i = 0; i < 3; i++) {
 		char *sig = strstr(fields[i], "sig=");
@@ -825,8 +832,9 @@ static bool http_fail(struct pgr_store *st, const char *what, const char *displa
 	 * an Azure error code comes from something else at that address. */
 	if (resp->status == 404 && code && !strcmp(code, "BlobNotFound"))
 		kind = PGR_ERR_NOTFOUND;
-	pgr_error_set(err, kind, "%s: HTTP %ld from %s%s%s%s%s", what, resp->status, display, code ? ": " : "",
-	              code ? code : "", msg ? ": " : "", msg ? msg : "");
+	/* The code before the URL: it is what a narrow screen should still show. */
+	pgr_error_set(err, kind, "%s: HTTP %ld%s%s from %s%s%s", what, resp->status, code ? " " : "", code ? code : "",
+	              display, msg ? ": " : "", msg ? msg : "");
 	if (resp->attempts > 1)
 		pgr_error_detail(err, "%d attempts were made.", resp->attempts);
 	const char *c = code ? code : "";

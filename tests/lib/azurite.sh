@@ -6,7 +6,8 @@
 #   azt_stop [SIGNAL]    stop it (TERM by default) and wait until it is gone
 #   azt_py CMD ARGS...   a small client with its own Shared Key signer (Python's
 #                        hmac, independent of pgrescue's): mkcontainer C,
-#                        putmany C PREFIX N, putfile C BLOB FILE, getfile C BLOB
+#                        putmany C PREFIX N, putwal C PREFIX N (segment names),
+#                        putfile C BLOB FILE, getfile C BLOB
 #                        FILE, count C PREFIX, exists C BLOB, sas (an account SAS)
 # The azurite it runs: $PGR_AZURITE, else the one .ci/run installs under
 # ~/.cache/pgrescue/npm, else azurite-blob on PATH. One that cannot be found or
@@ -115,6 +116,13 @@ elif cmd == "putmany":
     for i in range(n):
         body = b"%d\n" % i
         s, d = call("PUT", c, "%s%06d" % (prefix, i), body=body,
+                    headers={"x-ms-blob-type": "BlockBlob", "Content-Type": "application/octet-stream"})
+        need(s, d, (201,), "put")
+elif cmd == "putwal":
+    # WAL segment names (timeline 1), as many as asked, each a few bytes.
+    c, prefix, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
+    for i in range(n):
+        s, d = call("PUT", c, "%s00000001%08X%08X" % (prefix, i // 256, i % 256), body=b"x",
                     headers={"x-ms-blob-type": "BlockBlob", "Content-Type": "application/octet-stream"})
         need(s, d, (201,), "put")
 elif cmd == "putfile":
