@@ -500,7 +500,7 @@ static bool preflight_checks(const struct pgr_plan *p, struct pgr_store *st, boo
 
 bool pgr_pitr_preflight(const struct pgr_plan *p, struct pgr_error *err)
 {
-	struct pgr_store *st = pgr_store_open(p->env.store, err);
+	struct pgr_store *st = pgr_store_open_env(&p->env, err);
 	if (!st)
 		return false;
 	bool ok = preflight_checks(p, st, false, err);

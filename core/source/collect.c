@@ -143,6 +143,7 @@ struct store_job {
 	time_t started_at;
 	/* inputs, owned copies */
 	char *store_url, *pg_bindir, *metrics_file;
+	struct pgr_env env; /* the store's s3_ and azure_ keys */
 	int timeout_ms;
 	bool want_store;
 	struct commit_entry cache[COMMIT_CACHE];
@@ -171,6 +172,7 @@ static void job_release(struct store_job *j)
 	free(j->store_url);
 	free(j->pg_bindir);
 	free(j->metrics_file);
+	pgr_env_free(&j->env);
 	pthread_mutex_destroy(&j->mu);
 	free(j);
 }
@@ -363,7 +365,7 @@ static void *store_worker(void *arg)
 		read_metrics_file(j);
 	if (j->want_store) {
 		struct pgr_error err = {0};
-		struct pgr_store *st = pgr_store_open(j->store_url, &err);
+		struct pgr_store *st = pgr_store_open_env(&j->env, &err);
 		if (st) {
 			struct cat_holder *h = xcalloc(1, sizeof *h);
 			h->refs = 1;
@@ -981,6 +983,7 @@ static struct store_job *store_start(struct pgr_collector *c, bool want_store)
 	j->started_mono = pgr_monotonic();
 	j->started_at = pgr_now();
 	j->store_url = want_store ? xstrdup(c->env.store) : NULL;
+	pgr_env_copy(&j->env, &c->env);
 	j->pg_bindir = c->env.pg_bindir ? xstrdup(c->env.pg_bindir) : NULL;
 	j->metrics_file = c->env.metrics_file && *c->env.metrics_file ? xstrdup(c->env.metrics_file) : NULL;
 	j->timeout_ms = c->timeout_ms;

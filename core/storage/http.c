@@ -91,7 +91,8 @@ void pgr_http_resp_free(struct pgr_http_resp *r)
 
 bool pgr_http_retryable(long status)
 {
-	return status >= 500 || status == 429 || status == 408;
+	/* 501 Not Implemented and 505 will answer the same next time. */
+	return (status >= 500 && status != 501 && status != 505) || status == 429 || status == 408;
 }
 
 char *pgr_http_encode(const char *s, bool keep_slash)

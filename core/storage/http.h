@@ -61,7 +61,7 @@ bool pgr_http_do(const struct pgr_http_req *req, struct pgr_http_resp *resp, str
 char *pgr_http_header(const struct pgr_http_resp *r, const char *name);
 /* RFC 3986 percent-encoding; keep_slash leaves '/' as is (object keys in paths). */
 char *pgr_http_encode(const char *s, bool keep_slash);
-/* Whether a status is retried: 5xx, 429, 408. */
+/* Whether a status is retried: 5xx (but 501, 505), 429, 408. */
 bool pgr_http_retryable(long status);
 /* A URL fit for messages: user:password@ and the values of signature and
  * token query parameters (SAS sig=, X-Amz-Signature...) replaced. Newly allocated. */

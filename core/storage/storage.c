@@ -14,12 +14,10 @@
 /* One row per backend; s3/gs/az add a row (and a file), not an if. */
 static const struct pgr_store_ops *const backends[] = {
         &pgr_store_file_ops,
+        &pgr_store_s3_ops,
+        &pgr_store_gs_ops,
         &pgr_store_azure_ops,
 };
-
-/* Schemes we know about but have not built yet, so the message can say so
- * instead of calling a perfectly good URL "unknown". */
-static const char *const planned_schemes[] = {"s3", "gs"};
 
 #define ACCEPTED_FORMS "file:///absolute/path or a bare /absolute/path"
 
@@ -84,21 +82,9 @@ struct pgr_store *pgr_store_open_opts(const char *url, const struct pgr_store_op
 			if (!strcmp(backends[i]->scheme, scheme))
 				ops = backends[i];
 		if (!ops) {
-			for (size_t i = 0; i < sizeof planned_schemes / sizeof planned_schemes[0]; i++) {
-				if (strcmp(planned_schemes[i], scheme) != 0)
-					continue;
-				pgr_error_set(err, PGR_ERR_CONFIG,
-				              "store \"%s\": %s:// stores are not supported yet in this build", url,
-				              scheme);
-				pgr_error_hint(err,
-				               "Until then, use a local store: %s (for example a mounted bucket, or a "
-				               "directory the cloud provider's own tool synchronises).",
-				               ACCEPTED_FORMS);
-				return NULL;
-			}
 			pgr_error_set(err, PGR_ERR_CONFIG, "store \"%s\": unknown store scheme \"%s://\"", url, scheme);
 			pgr_error_hint(err,
-			               "Accepted forms: %s. Planned: s3://bucket/prefix, gs://bucket/prefix, "
+			               "Accepted forms: %s, s3://bucket/prefix, gs://bucket/prefix, "
 			               "az://account/container/prefix.",
 			               ACCEPTED_FORMS);
 			return NULL;

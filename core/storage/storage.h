@@ -106,6 +106,8 @@ void pgr_object_list_add(struct pgr_object_list *l, const char *key, uint64_t si
 
 /* Backends. */
 extern const struct pgr_store_ops pgr_store_file_ops;
+extern const struct pgr_store_ops pgr_store_s3_ops; /* s3:// */
+extern const struct pgr_store_ops pgr_store_gs_ops; /* gs://, S3's code against GCS's XML API */
 extern const struct pgr_store_ops pgr_store_azure_ops;
 
 #endif

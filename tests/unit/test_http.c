@@ -189,6 +189,7 @@ static void test_encode(void **state)
 	assert_true(pgr_http_retryable(429));
 	assert_true(pgr_http_retryable(408));
 	assert_false(pgr_http_retryable(403));
+	assert_false(pgr_http_retryable(501));
 	assert_false(pgr_http_retryable(404));
 	assert_false(pgr_http_retryable(200));
 }

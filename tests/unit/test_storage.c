@@ -130,9 +130,9 @@ static void test_open_errors(void **state)
 	expect_open_error(NULL, "empty", true);
 	expect_open_error("backups/store", "backups/store", true);
 	expect_open_error("file://relative/dir", "absolute", true);
-	expect_open_error("s3://bucket/prefix", "s3://bucket/prefix", true);
-	expect_open_error("s3://bucket/prefix", "not supported yet", true);
-	expect_open_error("gs://bucket", "not supported yet", true);
+	expect_open_error("s3://Bad_Bucket/prefix", "s3://Bad_Bucket/prefix", true);
+	expect_open_error("s3://Bad_Bucket/prefix", "not a valid bucket name", true);
+	expect_open_error("gs:///prefix", "expected gs://bucket", true);
 	expect_open_error("az://acct", "no account and container", true);
 	expect_open_error("ftp://host/x", "unknown store scheme", true);
 
