@@ -448,7 +448,9 @@ bool pgr_config_load(const char *path, bool must_exist, struct pgr_config *cfg, 
 		return false;
 	}
 	struct stat st;
-	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) && !getenv("PGRESCUE_NO_PERM_WARNING"))
+	/* Only a regular file can leak a secret to others: /dev/null (restore_command's "no config") cannot. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH)) &&
+	    !getenv("PGRESCUE_NO_PERM_WARNING"))
 		pgr_warn("configuration file \"%s\" is readable by others (mode %04o)\nHINT: chmod 600 %s", path,
 		         (unsigned)(st.st_mode & 07777), path);
 	bool ok = pgr_config_parse_string(text, path, cfg, err);

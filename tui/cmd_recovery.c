@@ -223,7 +223,7 @@ static int follow(const char *run_dir, pid_t runner)
 			code = EXIT_OK;
 			break;
 		}
-		usleep(250 * 1000);
+		usleep(50 * 1000);
 	}
 	free(seen);
 	free(last_msg);

@@ -278,6 +278,9 @@ bool pgr_app_builtin_scale(const char *dir, const char *self_exe, const char *ds
 		if (!dsn || !*dsn)
 			ok = pgr_error_set(err, PGR_ERR_CONFIG,
 			                   "cannot start app replicas: no database connection string");
+		int new_index[MAX_REPLICAS];
+		long new_off[MAX_REPLICAS];
+		int n_new = 0;
 		for (int index = 1, started = 0; ok && started < n - have; index++) {
 			bool used = false;
 			for (int i = 0; i < have; i++)
@@ -285,13 +288,34 @@ bool pgr_app_builtin_scale(const char *dir, const char *self_exe, const char *ds
 					used = true;
 			if (used)
 				continue;
+			char *logp = xasprintf("%s/replica-%d.log", appdir, index);
+			struct stat lsb;
+			new_off[n_new] = stat(logp, &lsb) == 0 ? (long)lsb.st_size : 0;
+			new_index[n_new++] = index;
+			free(logp);
 			ok = start_replica(appdir, index, self_exe ? self_exe : pgr_self_exe(), dsn, err);
 			started++;
 		}
 		if (ok) {
 			/* A replica that cannot even start (bad arguments, missing
-			 * libraries) dies at once: give it a moment to show that. */
-			sleep_ms(300);
+			 * libraries) dies at once: wait until each says "started"
+			 * (it is past both), at most 300 ms. */
+			for (int waited = 0; waited < 300; waited += 10) {
+				int ready = 0;
+				for (int i = 0; i < n_new; i++) {
+					char *logp = xasprintf("%s/replica-%d.log", appdir, new_index[i]);
+					char *text = NULL;
+					size_t len = 0;
+					if (pgr_read_file(logp, &text, &len, NULL) && (size_t)new_off[i] <= len &&
+					    strstr(text + new_off[i], "]: started"))
+						ready++;
+					free(text);
+					free(logp);
+				}
+				if (ready == n_new)
+					break;
+				sleep_ms(10);
+			}
 			int now = 0;
 			ok = list_replicas(appdir, r, &now, err);
 			if (ok && now != n) {

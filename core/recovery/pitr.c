@@ -767,7 +767,7 @@ static bool extract_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_
 				                 "extracting: %s of %s", a, b);
 				if (kill(pid, 0) != 0 || pos >= total)
 					break;
-				usleep(200 * 1000);
+				usleep(20 * 1000);
 				char st_path[64];
 				snprintf(st_path, sizeof st_path, "/proc/%d/stat", (int)pid);
 				char *stat_text = NULL;
