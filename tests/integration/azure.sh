@@ -200,6 +200,29 @@ like "$u_err" "5 attempts" "after retrying"
 ok "$([ ! -e "$PGT_ROOT/check/unreachable" ]; echo $?)" "nothing was written"
 kill "$(cat "$PGT_ROOT/blackhole.pid")" 2>/dev/null
 
+# ------------------------------------------------------------------ integrity
+# Damage a stored object behind the service's back (in azurite's own files):
+# the download no longer matches the Content-MD5 kept since the upload, and
+# nothing reaches the final name.
+BAD=0000000100000000000000FA
+python3 -c 'import sys; sys.stdout.write("pgrescue-integrity-check " * 40000)' >"$PGT_ROOT/check/$BAD"
+run_cmd ip "$PGRESCUE" --store "$STORE" wal-push "$PGT_ROOT/check/$BAD"
+is "$ip_rc" 0 "a 1 MB object goes up" || diag "$ip_err"
+EXTENT=$(grep -rl --binary-files=text "pgrescue-integrity-check" "$AZT_DIR/data" | head -1)
+ok "$([ -n "$EXTENT" ]; echo $?)" "azurite keeps it in a file of its own store"
+python3 -c '
+import sys
+p = sys.argv[1]
+with open(p, "r+b") as f:
+    data = f.read()
+    at = data.index(b"pgrescue-integrity-check") + 500000
+    f.seek(at)
+    f.write(b"X" if data[at:at + 1] != b"X" else b"Y")' "$EXTENT"
+run_cmd ig "$PGRESCUE" --store "$STORE" wal-fetch "$BAD" "$PGT_ROOT/check/damaged"
+is "$ig_rc" 1 "fetching the damaged object fails"
+like "$ig_err" "MD5 is .*, the service's Content-MD5 is " "the error says the MD5 does not match" || diag "$ig_err"
+is "$(ls "$PGT_ROOT/check" | grep -c damaged)" 0 "nothing under the final name, nor a partial file"
+
 # ------------------------------------------------------------------ azurite dies mid-download
 # 400 MB under a segment name, uploaded in 8 MiB blocks.
 BIG=0000000100000000000000FE
