@@ -5,8 +5,9 @@
 # independent client (Python's own Shared Key signer); large files in blocks;
 # listings past the service's 5,000-key page and in forced small pages; a
 # wrong key, a wrong SAS and a missing container give clear errors without
-# secrets; an endpoint that never answers times out; azurite killed in the
-# middle of a download is retried, then fails, leaving nothing behind.
+# secrets; an endpoint that never answers times out; a damaged object fails
+# its MD5 check; an upload killed half-way leaves no blob; azurite killed in
+# the middle of a download is retried, then fails, leaving nothing behind.
 . "$PGR_TEST_LIB/tap.sh"
 . "$PGR_TEST_LIB/pgcluster.sh"
 pgt_setup
@@ -228,6 +229,16 @@ is "$(ls "$PGT_ROOT/check" | grep -c damaged)" 0 "nothing under the final name, 
 BIG=0000000100000000000000FE
 mkdir -p "$PGT_ROOT/big" "$PGT_ROOT/dl"
 head -c 400000000 /dev/urandom >"$PGT_ROOT/big/$BIG"
+# An upload killed half-way leaves its blocks uncommitted: no blob appears.
+PGRESCUE_AZURE_BLOCK_SIZE=8388608 "$PGRESCUE" --store "$STORE" wal-push "$PGT_ROOT/big/$BIG" 2>/dev/null &
+PUSH=$!
+blocks_sent() { [ "$(grep -c "RequestURL=[^ ]*/wal-archive/$BIG?comp=block&" "$AZT_DIR/debug.log")" -ge 3 ]; }
+for _ in $(seq 1 300); do blocks_sent && break; kill -0 "$PUSH" 2>/dev/null || break; sleep 0.1; done
+blocks_sent
+ok $? "the upload had sent blocks when it was killed"
+kill -KILL "$PUSH" 2>/dev/null
+wait "$PUSH" 2>/dev/null
+is "$(azt_py exists backups "prod/wal-archive/$BIG")" no "nothing is visible under the key of an upload killed half-way"
 run_cmd bp env PGRESCUE_AZURE_BLOCK_SIZE=8388608 "$PGRESCUE" --store "$STORE" wal-push "$PGT_ROOT/big/$BIG"
 is "$bp_rc" 0 "a 400 MB file goes up in blocks" || diag "$bp_err"
 is "$(azt_py exists backups "prod/wal-archive/$BIG")" yes "and is there as one blob"
