@@ -242,6 +242,8 @@ static bool open_part(struct attempt *a)
 		a->write_errno = errno;
 		return false;
 	}
+	if (a->req->on_data)
+		a->req->on_data(a->req->data_ctx, NULL, 0);
 	return true;
 }
 
@@ -274,6 +276,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 		}
 		done += (size_t)w;
 	}
+	if (a->req->on_data)
+		a->req->on_data(a->req->data_ctx, data, len);
 	return len;
 }
 

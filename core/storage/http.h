@@ -33,6 +33,10 @@ struct pgr_http_req {
 	/* Response body: streamed to out_file (written to "<out_file>.part", renamed
 	 * only when complete and the status is 2xx), else kept in resp->body. */
 	const char *out_file;
+	/* Optional: each chunk written to out_file, so the caller can hash while
+	 * it streams; data NULL when an attempt starts the file over. */
+	void (*on_data)(void *ctx, const void *data, size_t len);
+	void *data_ctx;
 	pgr_progress_fn progress;
 	void *pctx;
 	int connect_timeout_sec; /* 0: 10 */

@@ -1118,6 +1118,16 @@ static bool file_md5(const char *path, char **out, struct pgr_error *err)
 	return ok;
 }
 
+/* The MD5 of a download, computed as it streams (no second pass over the file). */
+static void md5_on_data(void *ctx, const void *data, size_t len)
+{
+	EVP_MD_CTX *md = ctx;
+	if (!data)
+		EVP_DigestInit_ex(md, EVP_md5(), NULL);
+	else
+		EVP_DigestUpdate(md, data, len);
+}
+
 static bool az_get(struct pgr_store *st, const char *key, const char *local_path, pgr_progress_fn progress, void *pctx,
                    struct pgr_error *err)
 {
@@ -1142,6 +1152,8 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 	pgr_http_resp_init(&resp);
 	char *what = xasprintf("downloading \"%s\" from store %s", key, st->url);
 	struct az_ctx x = {0};
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_md5(), NULL);
 	bool ok;
 	{
 		/* As az_do, but an error body may have gone to the file. */
@@ -1152,6 +1164,8 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 		req.url = x.url;
 		req.headers = (const char *const *)x.lines;
 		req.out_file = io.out_file;
+		req.on_data = md5_on_data;
+		req.data_ctx = md;
 		req.progress = progress;
 		req.pctx = pctx;
 		req.ca_file = st->opts.ca_file;
@@ -1187,9 +1201,11 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 			ok = pgr_error_set(err, PGR_ERR_STORE, "%s: got %llu bytes, the service announced %s", what,
 			                   (unsigned long long)sb.st_size, cl);
 		} else if (md5 && *md5) {
-			char *got = NULL;
-			ok = file_md5(tmp, &got, err);
-			if (ok && strcmp(got, md5) != 0) {
+			unsigned char d[EVP_MAX_MD_SIZE];
+			unsigned int dl = 0;
+			EVP_DigestFinal_ex(md, d, &dl);
+			char *got = b64_encode(d, dl);
+			if (strcmp(got, md5) != 0) {
 				ok = pgr_error_set(err, PGR_ERR_STORE,
 				                   "%s: the data's MD5 is %s, the service's Content-MD5 is %s", what,
 				                   got, md5);
@@ -1219,6 +1235,7 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 	}
 	ctx_free(&x);
 	pgr_http_resp_free(&resp);
+	EVP_MD_CTX_free(md);
 	free(what);
 	free(name);
 	free(part);
