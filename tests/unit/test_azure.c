@@ -3,8 +3,10 @@
  * layout, and its signature checked against one computed by another
  * implementation (Python's hmac/hashlib/base64, see the comments); List Blobs
  * answers as azurite and the service send them; error documents; connection
- * strings; dates; and what opening a store says about bad URLs and missing or
- * mismatched credentials. The real service (azurite) is in
+ * strings; dates; what opening a store says about bad URLs and missing or
+ * mismatched credentials; and, against a loopback server with canned
+ * answers, the requests it sends (paths, queries, opaque markers, headers)
+ * and how it reads error answers. The real service (azurite) is in
  * tests/integration/azure.sh. */
 #include "config.h"
 
@@ -14,12 +16,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <locale.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "storage/storage.h"
 
@@ -379,6 +387,191 @@ static void test_open(void **state)
 	clear_env();
 }
 
+/* ---------------------------------------------------------------- on the wire */
+
+/* A loopback server that answers each connection with the next canned
+ * answer and keeps the request heads, so the requests the backend builds
+ * (paths, queries, markers, headers) and how it reads answers (error codes,
+ * markers) are checked without a service. */
+struct canned {
+	const char *head; /* status line and headers */
+	const char *body;
+};
+
+#define MAX_CANNED 8
+
+struct wire {
+	int lfd, port, n, served;
+	const struct canned *answers;
+	char *req[MAX_CANNED];
+	pthread_t th;
+};
+
+static void *wire_serve(void *arg)
+{
+	struct wire *w = arg;
+	while (w->served < w->n) {
+		int fd = accept(w->lfd, NULL, NULL);
+		if (fd < 0)
+			break;
+		struct strbuf in = STRBUF_INIT;
+		char buf[4096];
+		while (!in.buf || !strstr(in.buf, "\r\n\r\n")) {
+			ssize_t r = read(fd, buf, sizeof buf);
+			if (r <= 0)
+				break;
+			sb_append_len(&in, buf, (size_t)r);
+		}
+		const struct canned *c = &w->answers[w->served];
+		w->req[w->served++] = sb_steal(&in);
+		struct strbuf out = STRBUF_INIT;
+		size_t blen = c->body ? strlen(c->body) : 0;
+		sb_printf(&out, "%s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", c->head, blen,
+		          c->body ? c->body : "");
+		bool sent = write(fd, out.buf, out.len) == (ssize_t)out.len;
+		(void)sent;
+		sb_free(&out);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void wire_start(struct wire *w, const struct canned *answers, int n)
+{
+	memset(w, 0, sizeof *w);
+	w->answers = answers;
+	w->n = n;
+	w->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(w->lfd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(w->lfd, (struct sockaddr *)&a, sizeof a), 0);
+	socklen_t al = sizeof a;
+	assert_int_equal(getsockname(w->lfd, (struct sockaddr *)&a, &al), 0);
+	w->port = ntohs(a.sin_port);
+	assert_int_equal(listen(w->lfd, 8), 0);
+	assert_int_equal(pthread_create(&w->th, NULL, wire_serve, w), 0);
+}
+
+static void wire_stop(struct wire *w)
+{
+	shutdown(w->lfd, SHUT_RDWR);
+	close(w->lfd);
+	pthread_join(w->th, NULL);
+	for (int i = 0; i < MAX_CANNED; i++)
+		free(w->req[i]);
+}
+
+static struct pgr_store *wire_store(struct wire *w)
+{
+	char *cs = xasprintf("AccountName=devstoreaccount1;AccountKey=" DEV_KEY_B64
+	                     ";BlobEndpoint=http://127.0.0.1:%d/devstoreaccount1",
+	                     w->port);
+	setenv("AZURE_STORAGE_CONNECTION_STRING", cs, 1);
+	free(cs);
+	struct pgr_error err = {0};
+	struct pgr_store *st = pgr_store_open("az://devstoreaccount1/backups/prod", &err);
+	if (!st)
+		fail_msg("open: %s", err.msg);
+	return st;
+}
+
+#define PAGE(blobs, next)                                                                                              \
+	"<?xml version=\"1.0\"?><EnumerationResults><Blobs>" blobs "</Blobs><NextMarker>" next                         \
+	"</NextMarker></EnumerationResults>"
+#define BLOB(name) "<Blob><Name>prod/" name "</Name><Properties><Content-Length>3</Content-Length></Properties></Blob>"
+
+static void test_list_on_the_wire(void **state)
+{
+	(void)state;
+	static const struct canned answers[] = {
+	        {"HTTP/1.1 200 OK", PAGE(BLOB("wal-archive/A") BLOB("wal-archive/B"), "2!8!b3BhcXVl")},
+	        {"HTTP/1.1 200 OK", PAGE(BLOB("wal-archive/C"), "")},
+	        {"HTTP/1.1 200 OK", PAGE(BLOB("wal-archive/A") BLOB("wal-archive/B"), "2!8!b3BhcXVl")},
+	};
+	struct wire w;
+	wire_start(&w, answers, 3);
+	struct pgr_store *st = wire_store(&w);
+	struct pgr_object_list l = {0};
+	struct pgr_error err = {0};
+	bool more = false;
+
+	assert_true(pgr_store_list_page(st, "wal-archive/", NULL, 2, &l, &more, &err));
+	assert_true(more);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.items[0].key, "wal-archive/A");
+	assert_int_equal(l.items[0].size, 3);
+	assert_non_null(strstr(w.req[0],
+	                       "GET /devstoreaccount1/backups?restype=container&comp=list&"
+	                       "prefix=prod%2Fwal-archive%2F&maxresults=2 HTTP/1.1\r\n"));
+	assert_non_null(strstr(w.req[0], "\r\nAuthorization: SharedKey devstoreaccount1:"));
+	assert_non_null(strstr(w.req[0], "\r\nx-ms-version: 2021-08-06\r\n"));
+	assert_non_null(strstr(w.req[0], "\r\nx-ms-date: "));
+
+	/* The next page, asked for by the last key, follows the opaque marker. */
+	assert_true(pgr_store_list_page(st, "wal-archive/", "wal-archive/B", 2, &l, &more, &err));
+	assert_false(more);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.items[2].key, "wal-archive/C");
+	assert_non_null(strstr(w.req[1], "&marker=2%218%21b3BhcXVl&"));
+
+	/* Any other starting point: from the start, skipping up to it. */
+	pgr_object_list_free(&l);
+	assert_true(pgr_store_list_page(st, "wal-archive/", "wal-archive/A", 2, &l, &more, &err));
+	assert_null(strstr(w.req[2], "marker="));
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.items[0].key, "wal-archive/B");
+	assert_true(more);
+	pgr_object_list_free(&l);
+	pgr_store_close(st);
+	wire_stop(&w);
+	unsetenv("AZURE_STORAGE_CONNECTION_STRING");
+}
+
+static void test_errors_on_the_wire(void **state)
+{
+	(void)state;
+	static const struct canned answers[] = {
+	        {"HTTP/1.1 404 The specified blob does not exist.\r\nx-ms-error-code: BlobNotFound", NULL},
+	        {"HTTP/1.1 404 Not Found", NULL},
+	        {"HTTP/1.1 403 Server failed to authenticate the request.\r\nx-ms-error-code: AuthenticationFailed",
+	         "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to "
+	         "authenticate the request.\nRequestId:1</Message></Error>"},
+	        {"HTTP/1.1 404 The specified container does not exist.\r\nx-ms-error-code: ContainerNotFound", NULL},
+	};
+	struct wire w;
+	wire_start(&w, answers, 4);
+	struct pgr_store *st = wire_store(&w);
+	struct pgr_error err = {0};
+	struct pgr_object o;
+
+	/* Absent, in the service's own words: NOTFOUND (wal-fetch's "not archived"). */
+	assert_false(pgr_store_stat(st, "wal-archive/X", &o, &err));
+	assert_int_equal(err.kind, PGR_ERR_NOTFOUND);
+	assert_non_null(strstr(err.msg, "\"wal-archive/X\" is not in the store az://devstoreaccount1/backups/prod"));
+	assert_non_null(strstr(w.req[0], "HEAD /devstoreaccount1/backups/prod/wal-archive/X HTTP/1.1"));
+
+	/* A 404 from something that is not the service is a store error. */
+	assert_false(pgr_store_stat(st, "wal-archive/X", &o, &err));
+	assert_int_equal(err.kind, PGR_ERR_STORE);
+	assert_non_null(strstr(err.hint, "no Azure error code"));
+
+	char buf[8];
+	size_t got = 0;
+	assert_false(pgr_store_get_head(st, "database/d", buf, sizeof buf, &got, &err));
+	assert_int_equal(err.kind, PGR_ERR_STORE);
+	assert_non_null(strstr(err.msg, "HTTP 403 AuthenticationFailed from http://127.0.0.1:"));
+	assert_non_null(strstr(err.msg, "/devstoreaccount1/backups/prod/database/d: Server failed to authenticate"));
+	assert_null(strstr(err.msg, "RequestId"));
+	assert_non_null(strstr(err.hint, "account key"));
+	assert_non_null(strstr(w.req[2], "\r\nx-ms-range: bytes=0-7\r\n"));
+
+	assert_false(pgr_store_delete(st, "wal-archive/X", &err));
+	assert_non_null(strstr(err.hint, "container name \"backups\""));
+	pgr_store_close(st);
+	wire_stop(&w);
+	unsetenv("AZURE_STORAGE_CONNECTION_STRING");
+}
+
 /* ---------------------------------------------------------------- dates */
 
 static void test_dates(void **state)
@@ -404,10 +597,15 @@ static void test_dates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_sign_put_block), cmocka_unit_test(test_sign_list),
-	        cmocka_unit_test(test_parse_list),     cmocka_unit_test(test_parse_error),
-	        cmocka_unit_test(test_conn_string),    cmocka_unit_test(test_open),
+	        cmocka_unit_test(test_sign_put_block),
+	        cmocka_unit_test(test_sign_list),
+	        cmocka_unit_test(test_parse_list),
+	        cmocka_unit_test(test_parse_error),
+	        cmocka_unit_test(test_conn_string),
+	        cmocka_unit_test(test_open),
 	        cmocka_unit_test(test_dates),
+	        cmocka_unit_test(test_list_on_the_wire),
+	        cmocka_unit_test(test_errors_on_the_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
