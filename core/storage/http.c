@@ -33,6 +33,7 @@
  * message; anything beyond this is not an error document worth reading. */
 #define ERROR_BODY_CAP (1u << 20)
 #define RECV_BUFFER (512 * 1024)
+#define WRITEBACK_CHUNK ((uint64_t)8 << 20)
 
 /* ---------------------------------------------------------------- curl setup */
 
@@ -222,6 +223,7 @@ struct attempt {
 	bool decided;
 	int write_errno;
 	bool cancelled;
+	uint64_t flushed; /* bytes of the part file handed to writeback */
 };
 
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
@@ -275,6 +277,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 			return 0;
 		}
 		done += (size_t)w;
+	}
+	/* Start writeback as the data comes, so the fsync before the rename
+	 * has little left to do: the download is durable at nearly no cost. */
+	uint64_t written = a->resp->bytes;
+	if (written - a->flushed >= WRITEBACK_CHUNK) {
+		sync_file_range(a->out_fd, (off_t)a->flushed, (off_t)(written - a->flushed), SYNC_FILE_RANGE_WRITE);
+		a->flushed = written;
 	}
 	if (a->req->on_data)
 		a->req->on_data(a->req->data_ctx, data, len);
