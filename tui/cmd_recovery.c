@@ -26,6 +26,7 @@
 #include "recovery/restore.h"
 #include "recovery/runner.h"
 #include "recovery/target.h"
+#include "recovery/walscan.h"
 #include "storage/storage.h"
 
 struct run_opts {
@@ -516,6 +517,7 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	const char *kind = NULL, *value = NULL;
 	int n_targets = 0;
 	bool exclusive = false;
+	const char *event_id = NULL;
 	static const char *const kinds[] = {"time", "xid", "lsn", "name"};
 	for (int i = 1; i < argc; i++) {
 		int c = common_opt(argc, argv, &i, &o);
@@ -541,7 +543,15 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 			continue;
 		if (!strcmp(a, "--immediate"))
 			kind = "immediate", value = NULL, n_targets++;
-		else if (!strcmp(a, "--exclusive"))
+		else if (!strcmp(a, "--before-event") || !strncmp(a, "--before-event=", 15)) {
+			if (a[14] == '=')
+				event_id = a + 15;
+			else if (i + 1 >= argc)
+				return usage_error("--before-event needs an event id (see `pgrescue events`)");
+			else
+				event_id = argv[++i];
+			kind = "event", n_targets++;
+		} else if (!strcmp(a, "--exclusive"))
 			exclusive = true;
 		else if (!strcmp(a, "--pause"))
 			po.pause = true;
@@ -556,11 +566,13 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	}
 	if (n_targets != 1)
 		return usage_error(
-		        "pitr needs exactly one target: --time T, --xid X, --lsn L, --name N or --immediate");
+		        "pitr needs exactly one target: --time T, --xid X, --lsn L, --name N, --immediate or "
+		        "--before-event ID");
 	struct pgr_error err = {0};
-	if (!pgr_target_parse(kind, value, &po.target, &err))
+	if (!event_id && !pgr_target_parse(kind, value, &po.target, &err))
 		return fail_with(&err, EXIT_USAGE);
 	po.target.inclusive = !exclusive;
+	struct pgr_event ev = {0};
 	char *cmdline = command_line(argc, argv);
 	struct loaded l;
 	int code = EXIT_OK;
@@ -574,6 +586,22 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 		code = EXIT_FAIL;
 		goto out;
 	}
+	if (event_id) {
+		/* Just before the event: its xid, not inclusive (exact, unlike a time). */
+		if (!pgr_walscan_event_by_id(l.e, l.store, &l.cat, event_id, &ev, &err)) {
+			code = refuse(l.e, "pitr", &o, cmdline, &err,
+			              err.kind == PGR_ERR_USAGE || err.kind == PGR_ERR_NOTFOUND ? EXIT_USAGE
+			                                                                        : EXIT_FAIL);
+			goto out;
+		}
+		char xs[32];
+		snprintf(xs, sizeof xs, "%llu", (unsigned long long)ev.xid);
+		if (!pgr_target_parse("xid", xs, &po.target, &err)) {
+			code = fail_with(&err, EXIT_FAIL);
+			goto out;
+		}
+		po.target.inclusive = false;
+	}
 	po.incident = o.incident;
 	po.reason = o.reason;
 	po.replicas_now = replicas_now(l.e);
@@ -586,9 +614,20 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 		code = refuse(l.e, "pitr", &o, cmdline, &err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
 		goto out;
 	}
+	if (event_id) {
+		char *line = pgr_event_line(&ev);
+		char t[40];
+		pgr_time_format_utc(ev.time, t, sizeof t);
+		char *notes = xasprintf("%sTarget: just before event %s, committed %s (xid %llu, excluded):\n  %s\n",
+		                        p.notes ? p.notes : "", ev.id, t, (unsigned long long)ev.xid, line);
+		free(p.notes);
+		p.notes = notes;
+		free(line);
+	}
 	code = plan_and_run(g, l.e, &p, &o, cmdline, pgr_pitr_preflight);
 	pgr_plan_free(&p);
 out:
+	pgr_event_free(&ev);
 	free(exe);
 	free(zone);
 	free(inc);

@@ -36,5 +36,8 @@ int cmd_pitr(const struct globals *g, int argc, char **argv);
 int cmd_runs(const struct globals *g, int argc, char **argv);
 /* `pgrescue audit verify|show` (cmd_audit.c). */
 int cmd_audit(const struct globals *g, int argc, char **argv);
+/* `pgrescue window` and `pgrescue events` (cmd_events.c). */
+int cmd_window(const struct globals *g, int argc, char **argv);
+int cmd_events(const struct globals *g, int argc, char **argv);
 
 #endif

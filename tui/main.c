@@ -49,6 +49,8 @@ static void usage(FILE *out)
 	      "                         point-in-time recovery (a time needs its zone: 2026-11-24 03:12:00+01)\n"
 	      "  runs [list | show ID | attach ID | resume ID | cancel ID]\n"
 	      "                         recovery runs: they go on without the terminal; ID may be `last`\n"
+	      "  window [--json]        the recoverable window per timeline; events --since T [--until T]\n"
+	      "         [--min-rows N] [--json]: DROP/TRUNCATE/mass DELETE found in the archived WAL\n"
 	      "  audit verify|show [--run ID] [--last N] [--json]\n"
 	      "                         the audit log: check its hash chain, or list what happened\n"
 	      "\n"
@@ -426,6 +428,8 @@ int main(int argc, char **argv)
 		return cmd_runs(&g, n, args);
 	if (!strcmp(cmd, "audit"))
 		return cmd_audit(&g, n, args);
+	if (!strcmp(cmd, "window") || !strcmp(cmd, "events"))
+		return (!strcmp(cmd, "window") ? cmd_window : cmd_events)(&g, n, args);
 	if (!strcmp(cmd, "monitor"))
 		return cmd_console(&g, true, n, args);
 	if (!strcmp(cmd, "help"))
