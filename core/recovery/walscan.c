@@ -1049,6 +1049,8 @@ static bool resolve_event(struct resolver *rv, struct pgr_event *e)
 		if (!r->name)
 			r->name = xasprintf("relfilenode %u (not in the live catalog%s)", (unsigned)r->node,
 			                    bb ? " nor in the base backup's" : "");
+		if ((e->kind == PGR_EVENT_DROP || e->kind == PGR_EVENT_TRUNCATE) && !base_tried)
+			base = resolver_base(rv, e, &bb), base_tried = true;
 		if ((e->kind == PGR_EVENT_DROP || e->kind == PGR_EVENT_TRUNCATE) && r->relkind && bb) {
 			const char *dot = strchr(r->name, '.');
 			if (dot) {
@@ -1301,6 +1303,19 @@ static size_t plan_runs(const struct pgr_catalog *cat, time_t since, time_t unti
 	return n;
 }
 
+/* The catalog with only its WAL segments (no .backup, .history, .partial):
+ * a shallow copy, its wal array to be freed. */
+static struct pgr_catalog segments_only(const struct pgr_catalog *cat)
+{
+	struct pgr_catalog sc = *cat;
+	sc.wal = xcalloc(cat->n_wal + 1, sizeof *sc.wal);
+	sc.n_wal = 0;
+	for (size_t i = 0; i < cat->n_wal; i++)
+		if (cat->wal[i].wn.kind == PGR_WAL_SEGMENT)
+			sc.wal[sc.n_wal++] = cat->wal[i];
+	return sc;
+}
+
 static int cmp_event(const void *a, const void *b)
 {
 	const struct pgr_event *x = a, *y = b;
@@ -1349,10 +1364,12 @@ bool pgr_walscan_events(const struct pgr_env *env, struct pgr_store *st, const s
 	if (stats)
 		memset(stats, 0, sizeof *stats);
 	struct run *runs = NULL;
-	size_t n_runs = plan_runs(cat, o->since, o->until, &runs);
+	struct pgr_catalog sc = segments_only(cat);
+	size_t n_runs = plan_runs(&sc, o->since, o->until, &runs);
 	struct pgr_event_list raw = {0};
 	char *cache = NULL;
-	bool ok = scan(env, st, cat, o, runs, n_runs, &raw, stats, &cache, err);
+	bool ok = scan(env, st, &sc, o, runs, n_runs, &raw, stats, &cache, err);
+	free(sc.wal);
 	free(runs);
 	if (!ok) {
 		pgr_event_list_free(&raw);
@@ -1378,6 +1395,10 @@ bool pgr_walscan_events(const struct pgr_env *env, struct pgr_store *st, const s
 	return true;
 }
 
+static bool event_in(const struct pgr_env *env, struct pgr_store *st, const struct pgr_catalog *cat,
+                     const struct pgr_catalog *full, const char *id, unsigned tli, uint64_t lsn, struct pgr_event *out,
+                     struct pgr_error *err);
+
 bool pgr_walscan_event_by_id(const struct pgr_env *env, struct pgr_store *st, const struct pgr_catalog *cat,
                              const char *id, struct pgr_event *out, struct pgr_error *err)
 {
@@ -1390,6 +1411,16 @@ bool pgr_walscan_event_by_id(const struct pgr_env *env, struct pgr_store *st, co
 		pgr_error_hint(err, "An event id is TIMELINE-LSN such as 1-0/3000148, as `pgrescue events` lists it.");
 		return false;
 	}
+	struct pgr_catalog sc = segments_only(cat);
+	bool ok = event_in(env, st, &sc, cat, id, tli, lsn, out, err);
+	free(sc.wal);
+	return ok;
+}
+
+static bool event_in(const struct pgr_env *env, struct pgr_store *st, const struct pgr_catalog *cat,
+                     const struct pgr_catalog *full, const char *id, unsigned tli, uint64_t lsn, struct pgr_event *out,
+                     struct pgr_error *err)
+{
 	uint64_t seg_size = cat->wal_seg_size ? cat->wal_seg_size : 16u << 20;
 	uint64_t segno = lsn / seg_size;
 	/* The commit's segment, and the two before it (the transaction's rows). */
@@ -1415,7 +1446,7 @@ bool pgr_walscan_event_by_id(const struct pgr_env *env, struct pgr_store *st, co
 	char *cache = NULL;
 	bool ok = scan(env, st, cat, &o, &r, 1, &raw, NULL, &cache, err);
 	bool found = false;
-	struct resolver rv = {.env = env, .st = st, .cat = cat, .cache_dir = cache};
+	struct resolver rv = {.env = env, .st = st, .cat = full, .cache_dir = cache};
 	for (size_t i = 0; ok && i < raw.n; i++) {
 		struct pgr_event *e = &raw.v[i];
 		if (!found && !strcmp(e->id, id)) {
