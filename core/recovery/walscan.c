@@ -33,6 +33,7 @@
 #include "base/xalloc.h"
 #include "recovery/walscan.h"
 #include "source/pg.h"
+#include "source/waldump.h"
 #include "storage/layout.h"
 
 #define FIRST_USER_OID 16384u
@@ -270,38 +271,6 @@ static bool path_db_node(const char **pp, const char *end, uint32_t *db, uint32_
 	q = slash2 + 1;
 	*node = (uint32_t)num(&q, p, 10);
 	return q == p && p > slash2 + 1;
-}
-
-bool pgr_waldump_commit_time(const char *desc, time_t *t, int *usec)
-{
-	/* "COMMIT 2026-11-24 06:36:11.760091 UTC" or "COMMIT_PREPARED 740: 2026-..." */
-	const char *p = desc;
-	for (; *p && *p != ';'; p++) {
-		if (p[0] >= '0' && p[0] <= '9' && p[4] == '-' && p[7] == '-' && p[10] == ' ' && p[13] == ':')
-			break;
-	}
-	if (!*p || *p == ';')
-		return false;
-	int Y, M, D, h, m, s;
-	if (sscanf(p, "%4d-%2d-%2d %2d:%2d:%2d", &Y, &M, &D, &h, &m, &s) != 6)
-		return false;
-	struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h, .tm_min = m, .tm_sec = s};
-	*t = timegm(&tm);
-	int us = 0;
-	if (p[19] == '.') {
-		const char *q = p + 20;
-		int digits = 0;
-		while (*q >= '0' && *q <= '9' && digits < 6) {
-			us = us * 10 + (*q - '0');
-			q++;
-			digits++;
-		}
-		while (digits++ < 6)
-			us *= 10;
-	}
-	if (usec)
-		*usec = us;
-	return true;
 }
 
 static bool in_set(const uint32_t *v, size_t n, uint32_t x)
@@ -1164,7 +1133,7 @@ static bool scan_run(const struct pgr_env *env, const struct pgr_catalog *cat, c
                      const struct pgr_walscan_opts *o, struct pgr_waldump_parser *p, size_t *done, size_t total,
                      struct pgr_walscan_stats *stats, struct pgr_error *err)
 {
-	char *prog = xasprintf("%s/pg_waldump", env->pg_bindir && *env->pg_bindir ? env->pg_bindir : ".");
+	char *prog = pgr_waldump_path(env->pg_bindir);
 	const char *argv[] = {prog,
 	                      "-p",
 	                      dir,
@@ -1177,8 +1146,8 @@ static bool scan_run(const struct pgr_env *env, const struct pgr_catalog *cat, c
 	                      cat->wal[r->first].name,
 	                      cat->wal[r->last].name,
 	                      NULL};
-	const char *envv[] = {"TZ=UTC", "LC_ALL=C", NULL};
-	struct pgr_proc_spec spec = {.argv = argv, .env = envv, .stdin_fd = -1, .out = PGR_IO_PIPE, .err = PGR_IO_PIPE};
+	struct pgr_proc_spec spec = {
+	        .argv = argv, .env = pgr_waldump_env, .stdin_fd = -1, .out = PGR_IO_PIPE, .err = PGR_IO_PIPE};
 	struct pgr_proc proc;
 	if (!pgr_proc_start(&spec, &proc, err)) {
 		pgr_error_hint(err, "pg_waldump comes with the PostgreSQL server; set pg_bindir in the environment.");

@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "model/catalog.h"
 #include "settings.h"
+#include "source/waldump.h"
 #include "storage/storage.h"
 
 enum pgr_event_kind {
@@ -72,9 +73,6 @@ uint64_t pgr_waldump_parser_line(struct pgr_waldump_parser *p, const char *line,
  * DROP/TRUNCATE/REWRITE still to be confirmed by the catalog) into out. */
 void pgr_waldump_parser_take(struct pgr_waldump_parser *p, struct pgr_event_list *out);
 void pgr_waldump_parser_free(struct pgr_waldump_parser *p);
-/* The commit time in a Transaction record's description ("COMMIT 2026-11-24
- * 06:36:11.760091 UTC; ..."), printed by a pg_waldump run with TZ=UTC. */
-bool pgr_waldump_commit_time(const char *desc, time_t *t, int *usec);
 
 /* ---- the scan */
 typedef void (*pgr_walscan_progress_fn)(void *ctx, size_t done, size_t total, const char *segment);

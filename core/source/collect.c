@@ -35,6 +35,7 @@
 #include "model/catalog.h"
 #include "ops/metrics.h"
 #include "source/prom.h"
+#include "source/waldump.h"
 #include "storage/storage.h"
 
 #define HTTP_BODY_MAX (4u << 20) /* a bigger answer is not one of ours */
@@ -180,16 +181,6 @@ static void job_release(struct store_job *j)
 /* The time of the last COMMIT or ABORT record in pg_waldump's output (run with
  * TZ=UTC): lines like "rmgr: Transaction ... desc: COMMIT 2026-01-02
  * 14:30:00.123456 UTC; ..." or "desc: COMMIT_PREPARED 740: 2026-...". */
-static bool looks_like_time(const char *p)
-{
-	static const char shape[] = "dddd-dd-dd dd:dd:dd";
-	for (int i = 0; shape[i]; i++) {
-		if (shape[i] == 'd' ? (p[i] < '0' || p[i] > '9') : p[i] != shape[i])
-			return false;
-	}
-	return true;
-}
-
 static time_t waldump_last_commit(const char *out)
 {
 	time_t last = 0;
@@ -210,27 +201,8 @@ static time_t waldump_last_commit(const char *out)
 		desc += 6;
 		if (strncmp(desc, "COMMIT", 6) != 0 && strncmp(desc, "ABORT", 5) != 0)
 			continue;
-		/* The timestamp is the first "YYYY-MM-DD HH:MM:SS" in the description. */
-		char *p = desc;
-		while (strlen(p) >= 19 && !looks_like_time(p))
-			p++;
-		if (strlen(p) < 19)
-			continue;
-		char *end = strchr(p, ';');
-		if (end)
-			*end = '\0';
-		size_t n = strlen(p);
-		while (n > 0 && p[n - 1] == ' ')
-			p[--n] = '\0';
 		time_t t;
-		if (!pgr_time_parse(p, &t, NULL)) {
-			/* No zone we know: pg_waldump printed local time, and we ran it with TZ=UTC. */
-			char z[80];
-			snprintf(z, sizeof z, "%.19sZ", p);
-			if (!pgr_time_parse(z, &t, NULL))
-				continue;
-		}
-		if (t > last)
+		if (pgr_waldump_commit_time(desc, &t, NULL) && t > last)
 			last = t;
 	}
 	return last;
@@ -275,10 +247,9 @@ static bool segment_commit(struct store_job *j, struct pgr_store *st, const char
 	struct pgr_error err = {0};
 	bool ok = false;
 	if (pgr_store_get(st, key, path, NULL, NULL, &err)) {
-		char *prog = xasprintf("%s/pg_waldump", j->pg_bindir && *j->pg_bindir ? j->pg_bindir : ".");
+		char *prog = pgr_waldump_path(j->pg_bindir);
 		const char *argv[] = {prog, "--rmgr=Transaction", path, NULL};
-		const char *envv[] = {"TZ=UTC", "LC_ALL=C", NULL};
-		struct pgr_proc_spec spec = {.argv = argv, .env = envv, .stdin_fd = -1};
+		struct pgr_proc_spec spec = {.argv = argv, .env = pgr_waldump_env, .stdin_fd = -1};
 		struct pgr_proc_result res = {0};
 		/* pg_waldump ends with an error at the segment's end (the next record is
 		 * in a segment it does not have): what it printed before still counts. */
