@@ -457,14 +457,19 @@ uint64_t pgr_waldump_parser_line(struct pgr_waldump_parser *p, const char *line,
 	if (!has_prefix(line, end, "rmgr: "))
 		return 0;
 	const char *rm = line + 6;
-	const char *tx = find(rm, end, "tx:");
+	/* Records we never look into: skip them before parsing anything. */
+	bool heap = has_prefix(rm, end, "Heap ");
+	if (!heap && !has_prefix(rm, end, "Storage ") && !has_prefix(rm, end, "Transaction "))
+		return 1;
+	/* pg_waldump pads its fields: "tx:" is at offset 48 unless a length overflowed. */
+	const char *tx = len > 51 && !memcmp(line + 48, "tx:", 3) ? line + 48 : find(rm, end, "tx:");
 	if (!tx)
 		return 0;
 	const char *q = tx + 3;
 	while (q < end && *q == ' ')
 		q++;
 	uint64_t xid = num(&q, end, 10);
-	const char *l = find(q, end, "lsn: ");
+	const char *l = end - q > 7 && !memcmp(q, ", lsn: ", 7) ? q + 2 : find(q, end, "lsn: ");
 	if (!l)
 		return 0;
 	q = l + 5;
@@ -473,11 +478,12 @@ uint64_t pgr_waldump_parser_line(struct pgr_waldump_parser *p, const char *line,
 		return 0;
 	q++;
 	uint64_t lsn = (hi << 32) | num(&q, end, 16);
+	/* ", prev X/XXXXXXXX, desc: " */
 	const char *desc = find(q, end, "desc: ");
 	if (!desc)
 		return lsn;
 	desc += 6;
-	if (has_prefix(rm, end, "Heap ")) {
+	if (heap) {
 		int what = has_prefix(desc, end, "DELETE ")    ? 1
 		        : has_prefix(desc, end, "UPDATE ")     ? 2
 		        : has_prefix(desc, end, "HOT_UPDATE ") ? 2
@@ -1154,6 +1160,10 @@ static bool scan_run(const struct pgr_env *env, const struct pgr_catalog *cat, c
 		free(prog);
 		return false;
 	}
+#ifdef F_SETPIPE_SZ
+	/* A bigger pipe: pg_waldump's small writes then rarely wait for us. */
+	(void)fcntl(proc.out_fd, F_SETPIPE_SZ, 1 << 20);
+#endif
 	uint64_t seg_size = cat->wal_seg_size ? cat->wal_seg_size : 16u << 20;
 	uint64_t seg0 = cat->wal[r->first].wn.segno;
 	size_t base_done = *done;
@@ -1182,8 +1192,9 @@ static bool scan_run(const struct pgr_env *env, const struct pgr_catalog *cat, c
 				break;
 			uint64_t lsn = pgr_waldump_parser_line(p, s, (size_t)(nl - s));
 			if (lsn) {
-				last = lsn;
 				records++;
+				if (lsn > 1)
+					last = lsn;
 			}
 			s = nl + 1;
 		}

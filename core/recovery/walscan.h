@@ -66,8 +66,9 @@ bool pgr_event_is_loss(enum pgr_event_kind k);
 struct pgr_waldump_parser;
 /* min_rows: a DELETE/UPDATE transaction counts from this many rows. */
 struct pgr_waldump_parser *pgr_waldump_parser_new(uint32_t timeline, int64_t min_rows);
-/* One output line (without its newline). Returns the LSN of the record, 0 when
- * the line is not a record. */
+/* One output line (without its newline). Returns the LSN of the record, 1 for
+ * a record of a resource manager never looked into (not parsed), 0 when the
+ * line is not a record. */
 uint64_t pgr_waldump_parser_line(struct pgr_waldump_parser *p, const char *line, size_t len);
 /* Move the events found so far (unresolved: rels named by relfilenode, kinds
  * DROP/TRUNCATE/REWRITE still to be confirmed by the catalog) into out. */

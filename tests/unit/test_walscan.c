@@ -179,9 +179,13 @@ static void test_lines_that_are_not_records(void **state)
 	(void)state;
 	struct pgr_waldump_parser *p = pgr_waldump_parser_new(1, 1);
 	const char *junk[] = {"", "pg_waldump: error: error in WAL record at 0/687778: invalid record length",
-	                      "rmgr: Heap", "rmgr: Heap        len (rec/tot): 54/54, tx: 5, lsn: zz"};
-	for (size_t i = 0; i < 4; i++)
+	                      "rmgr: Heap        len (rec/tot): 54/54, tx: 5, lsn: zz"};
+	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(pgr_waldump_parser_line(p, junk[i], strlen(junk[i])), 0);
+	/* A record of a resource manager the finder never looks into is not parsed. */
+	const char *btree = "rmgr: Btree       len (rec/tot):     64/    64, tx:        729, lsn: 0/00687600, prev "
+	                    "0/00687510, desc: INSERT_LEAF off 10, blkref #0: rel 1663/5/16391 blk 1";
+	assert_int_equal(pgr_waldump_parser_line(p, btree, strlen(btree)), 1);
 	assert_int_equal(pgr_waldump_parser_line(p, DROP_A, strlen(DROP_A)), 0x662AC0);
 	pgr_waldump_parser_free(p);
 	time_t t;
