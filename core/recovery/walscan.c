@@ -38,6 +38,8 @@
 
 #define FIRST_USER_OID 16384u
 #define XBUCKETS 4096
+/* A remote base backup larger than this is not downloaded only to name relations. */
+#define BASE_FETCH_MAX ((uint64_t)4 << 30)
 
 /* ------------------------------------------------------------ events */
 
@@ -564,11 +566,11 @@ static void json_str(struct strbuf *sb, const char *s)
 	sb_append(sb, "\"");
 }
 
-static void time_text(const struct pgr_event *e, char *buf, size_t n)
+static void time_text(const struct pgr_event *e, char sep, char *buf, size_t n)
 {
 	struct tm tm;
 	gmtime_r(&e->time, &tm);
-	snprintf(buf, n, "%04d-%02d-%02d %02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	snprintf(buf, n, "%04d-%02d-%02d%c%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, sep,
 	         tm.tm_hour, tm.tm_min, tm.tm_sec, e->usec);
 }
 
@@ -576,7 +578,7 @@ char *pgr_event_json(const struct pgr_event *e)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char t[48], l[32];
-	time_text(e, t, sizeof t);
+	time_text(e, 'T', t, sizeof t);
 	pgr_lsn_format(e->lsn, l, sizeof l);
 	sb_printf(&sb, "{\"id\":\"%s\",\"kind\":\"%s\",\"data_loss\":%s,\"timeline\":%u,\"time\":\"%s\",\"xid\":%llu,",
 	          e->id, pgr_event_kind_name(e->kind), pgr_event_is_loss(e->kind) ? "true" : "false",
@@ -601,7 +603,7 @@ char *pgr_event_line(const struct pgr_event *e)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char t[48], l[32];
-	time_text(e, t, sizeof t);
+	time_text(e, ' ', t, sizeof t);
 	pgr_lsn_format(e->lsn, l, sizeof l);
 	sb_printf(&sb, "%-16s %s  %-11s xid %-8llu lsn %-11s db %s  ", e->id, t, pgr_event_kind_name(e->kind),
 	          (unsigned long long)e->xid, l, e->db_name ? e->db_name : "?");
@@ -862,6 +864,12 @@ static bool base_map(struct pgr_store *st, const struct pgr_base *b, uint32_t db
 	char *key = xasprintf("%sbase.tar", b->prefix);
 	char *path = pgr_store_local_path(st, key);
 	struct pgr_error err = {0};
+	if (!path && b->size > BASE_FETCH_MAX) {
+		pgr_debug("walscan: base backup %s is %llu bytes: not fetched only for its catalog", b->label,
+		          (unsigned long long)b->size);
+		free(key);
+		return false;
+	}
 	if (!path) {
 		path = xasprintf("%s/base-%s.tar", cache_dir, b->label);
 		if (!pgr_path_exists(path)) {
@@ -1303,7 +1311,9 @@ static int cmp_event(const void *a, const void *b)
 		return x->time < y->time ? -1 : 1;
 	if (x->usec != y->usec)
 		return x->usec < y->usec ? -1 : 1;
-	return x->lsn < y->lsn ? -1 : x->lsn > y->lsn;
+	if (x->lsn != y->lsn)
+		return x->lsn < y->lsn ? -1 : 1;
+	return x->timeline < y->timeline ? -1 : x->timeline > y->timeline;
 }
 
 static bool scan(const struct pgr_env *env, struct pgr_store *st, const struct pgr_catalog *cat,
@@ -1372,6 +1382,20 @@ bool pgr_walscan_events(const struct pgr_env *env, struct pgr_store *st, const s
 	free(cache);
 	if (out->n > 1)
 		qsort(out->v, out->n, sizeof *out->v, cmp_event);
+	/* A newer timeline's first segment repeats the older one's records up to
+	 * the switch: the same commit is listed once, on the older timeline. */
+	size_t keep = 0;
+	for (size_t i = 0; i < out->n; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < keep && !dup; k++)
+			dup = out->v[k].lsn == out->v[i].lsn && out->v[k].xid == out->v[i].xid &&
+			        out->v[k].kind == out->v[i].kind;
+		if (dup)
+			pgr_event_free(&out->v[i]);
+		else
+			out->v[keep++] = out->v[i];
+	}
+	out->n = keep;
 	return true;
 }
 

@@ -65,7 +65,7 @@ is "$(printf '%s' "$ev_out" | jq '[.events[] | .relations[].name | select(. == "
 is "$(printf '%s' "$ev_out" | jq -r '[.events[] | select(.kind == "drop")][0].database')" clipper_db \
 	"the event names its database"
 like "$(printf '%s' "$ev_out" | jq -r '[.events[] | select(.kind == "drop")][0].time')" \
-	'^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{6}Z$' "and its commit time in UTC"
+	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z$' "and its commit time in UTC (RFC 3339)"
 
 run_cmd evt "$PGRESCUE" --env sandbox events --since "$SINCE" --until "2099-01-01 00:00:00+01:00"
 is "$evt_rc" 0 "events (text) exits 0"
