@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Benchmark: the s3:// backend against a local OpenStack Swift (s3api +
+# tempauth, the server tests/integration/s3.sh uses), in one run.
+#  1. Download one 1 GiB object: curl itself (Swift's native API with a
+#     tempauth token, so curl needs no signing) against `pgrescue wal-fetch`
+#     (SigV4 through libcurl), each into a file on the same disk, warm,
+#     median of ROUNDS. pgrescue fsyncs what it downloads and curl does not,
+#     so curl is also timed with a `sync` of its file; the ratio uses that.
+#  2. List 100,000 keys: pgr_store_list over a bucket holding 100,000 WAL
+#     names (100 ListObjectsV2 pages of 1,000 with continuation tokens;
+#     bench/catalog_bench list), and the whole `pgrescue status --json`,
+#     against curl paging the same listing through Swift's native API
+#     (10 pages of 10,000). The keys are created
+#     with Swift's bulk middleware: tar files of empty objects extracted by
+#     the server (extract-archive), several at once.
+# Swift's devices live in /dev/shm (tmpfs, which keeps xattrs) so that
+# creating 100,000 objects is not bound by fsync.
+# Usage: bench/s3.sh [SIZE_MIB KEYS]   (default 1024 100000)
+#   PGRESCUE=path/to/pgrescue (default build/pgrescue), ROUNDS (default 3)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+: "${PGRESCUE:=$top/build/pgrescue}"
+: "${ROUNDS:=3}"
+: "${SWIFT_ENCRYPT:=0}" # no encryption at rest here: it would cost the proxy CPU for both sides
+size_mib=${1:-1024} keys=${2:-100000}
+[ -x "$PGRESCUE" ] || { echo "no pgrescue at $PGRESCUE (set PGRESCUE=)"; exit 1; }
+builddir=$(cd "$(dirname "$PGRESCUE")" && pwd)
+: "${CATALOG_BENCH:=$builddir/bench/catalog_bench}"
+if [ ! -x "$CATALOG_BENCH" ]; then
+	make -s -C "$builddir" bench/catalog_bench >/dev/null || { echo "cannot build $CATALOG_BENCH"; exit 1; }
+fi
+
+bail_out() { echo "bench: $*" >&2; exit 1; }
+. "$top/tests/lib/swift.sh"
+root=$(mktemp -d "${TMPDIR:-/tmp}/pgrescue-bench-s3.XXXXXX") || exit 1
+swdir=$(mktemp -d /dev/shm/pgrescue-bench-swift.XXXXXX) || exit 1
+cleanup() { swift_stop; rm -rf "$root" "$swdir"; }
+pgt_cleanup() { :; }
+swift_start "$swdir"
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+swift_token
+export AWS_ACCESS_KEY_ID=$SWIFT_KEY AWS_SECRET_ACCESS_KEY=$SWIFT_SECRET AWS_ENDPOINT_URL=$SWIFT_URL
+unset AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION AWS_SESSION_TOKEN
+tok=(-H "X-Auth-Token: $SWIFT_TOKEN")
+curl -sf "${tok[@]}" -X PUT "$SWIFT_STORAGE_URL/big" >/dev/null || bail_out "cannot create bucket big"
+curl -sf "${tok[@]}" -X PUT "$SWIFT_STORAGE_URL/many" >/dev/null || bail_out "cannot create bucket many"
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+now() { date +%s.%N; }
+
+# ------------------------------------------------------------------ 1. one big object
+seg=000000010000000000000001
+key="b/wal-archive/$seg"
+echo "# writing a $size_mib MiB object..."
+head -c $((size_mib * 1048576)) /dev/urandom >"$root/src"
+curl -sf "${tok[@]}" -T "$root/src" "$SWIFT_STORAGE_URL/big/$key" >/dev/null || bail_out "upload failed"
+bytes=$(stat -c %s "$root/src")
+want=$(md5sum "$root/src" | cut -d' ' -f1)
+rm -f "$root/src"
+# warm the server's page cache
+curl -sf "${tok[@]}" -o /dev/null "$SWIFT_STORAGE_URL/big/$key"
+
+t_curl=() t_curl_sync=() t_pgr=()
+for r in $(seq "$ROUNDS"); do
+	rm -f "$root/c" "$root/p"
+	t0=$(now)
+	curl -sf "${tok[@]}" -o "$root/c" "$SWIFT_STORAGE_URL/big/$key" || bail_out "curl download failed"
+	t1=$(now)
+	sync "$root/c"
+	t2=$(now)
+	rm -f "$root/c"
+	t3=$(now)
+	"$PGRESCUE" --store s3://big/b wal-fetch "$seg" "$root/p" || bail_out "pgrescue wal-fetch failed"
+	t4=$(now)
+	[ "$r" = 1 ] && { [ "$(md5sum "$root/p" | cut -d' ' -f1)" = "$want" ] || bail_out "pgrescue's copy differs"; }
+	t_curl+=("$(echo "$t1 - $t0" | bc -l)")
+	t_curl_sync+=("$(echo "$t2 - $t0" | bc -l)")
+	t_pgr+=("$(echo "$t4 - $t3" | bc -l)")
+	rm -f "$root/p"
+done
+mc=$(median "${t_curl[@]}") mcs=$(median "${t_curl_sync[@]}") mp=$(median "${t_pgr[@]}")
+mbps() { echo "scale=1; $bytes / 1048576 / $1" | bc -l; }
+printf 'download %d MiB: curl %.2f s (%s MiB/s), curl+sync %.2f s (%s MiB/s), pgrescue %.2f s (%s MiB/s)\n' \
+	"$size_mib" "$mc" "$(mbps "$mc")" "$mcs" "$(mbps "$mcs")" "$mp" "$(mbps "$mp")"
+printf 'download ratio (pgrescue throughput / curl+sync throughput): %.2f   (/ curl without sync: %.2f)\n' \
+	"$(echo "$mcs / $mp" | bc -l)" "$(echo "$mc / $mp" | bc -l)"
+
+# ------------------------------------------------------------------ 2. many keys
+echo "# creating $keys keys with Swift's bulk middleware..."
+t0=$(now)
+parts=4
+per=$(((keys + parts - 1) / parts))
+pids=()
+for p in $(seq 0 $((parts - 1))); do
+	(
+		d="$root/tar$p/m/wal-archive"
+		mkdir -p "$d"
+		lo=$((p * per + 1)) hi=$(((p + 1) * per))
+		[ "$hi" -gt "$keys" ] && hi=$keys
+		cd "$d" && seq "$lo" "$hi" | awk '{printf "00000001%016X\n", $1}' | xargs touch
+		tar -C "$root/tar$p" -cf "$root/part$p.tar" m
+		rm -rf "$root/tar$p"
+		curl -sf "${tok[@]}" -H "Accept: application/json" -X PUT -T "$root/part$p.tar" \
+			"$SWIFT_STORAGE_URL/many?extract-archive=tar" >"$root/bulk$p.json"
+	) &
+	pids+=($!)
+done
+wait "${pids[@]}" # not a bare wait: the servers are children too
+got=$(python3 -c '
+import json, sys
+print(sum(json.load(open(f))["Number Files Created"] for f in sys.argv[1:]))' "$root"/bulk*.json)
+[ "$got" = "$keys" ] || bail_out "bulk upload created $got of $keys keys: $(cat "$root"/bulk*.json)"
+printf '# created %d keys in %.1f s\n' "$keys" "$(echo "$(now) - $t0" | bc -l)"
+
+t_list=() t_native=() t_status=()
+for r in $(seq "$ROUNDS"); do
+	t0=$(now)
+	out=$("$CATALOG_BENCH" list s3://many/m) || bail_out "listing failed: $out"
+	t1=$(now)
+	n=$(printf '%s\n' "$out" | sed -n 's/.*keys=\([0-9]*\).*/\1/p')
+	[ "$n" = "$keys" ] || bail_out "pgrescue listed $n of $keys keys"
+	marker="" total=0
+	while :; do
+		page=$(curl -sf "${tok[@]}" "$SWIFT_STORAGE_URL/many?prefix=m/wal-archive/&limit=10000&marker=$marker")
+		[ -z "$page" ] && break
+		total=$((total + $(printf '%s\n' "$page" | wc -l)))
+		marker=$(printf '%s\n' "$page" | tail -1)
+	done
+	t2=$(now)
+	[ "$total" = "$keys" ] || bail_out "native listing gave $total of $keys keys"
+	# The whole status command: listing, catalog, window (its store timeout is 5 s).
+	n=$("$PGRESCUE" --store s3://many/m status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["store"].get("wal_files", "timeout"))')
+	t3=$(now)
+	t_list+=("$(echo "$t1 - $t0" | bc -l)")
+	t_native+=("$(echo "$t2 - $t1" | bc -l)")
+	t_status+=("$(echo "$t3 - $t2" | bc -l)")
+	echo "# round $r: list $(echo "$t1 - $t0" | bc -l) s, native $(echo "$t2 - $t1" | bc -l) s, status $(echo "$t3 - $t2" | bc -l) s (wal_files $n)"
+done
+ml=$(median "${t_list[@]}") mn=$(median "${t_native[@]}") ms=$(median "${t_status[@]}")
+printf 'list %d keys: pgrescue (S3 ListObjectsV2, 1,000 per page, bench/catalog_bench list) %.2f s; whole status --json %.2f s; curl on the native API (10,000 per page) %.2f s\n' \
+	"$keys" "$ml" "$ms" "$mn"
