@@ -1192,6 +1192,10 @@ static bool scan_run(const struct pgr_env *env, const struct pgr_catalog *cat, c
 		if (n <= 0)
 			break;
 		have += (size_t)n;
+		/* A short read: pg_waldump is slower than us. Let the pipe fill
+		 * rather than wake for every 4 KiB it writes (fewer context switches
+		 * for both; it keeps writing into the 1 MiB pipe meanwhile). */
+		bool short_read = (size_t)n < (1u << 18);
 		char *s = buf, *end = buf + have;
 		uint64_t last = 0;
 		for (;;) {
@@ -1212,6 +1216,8 @@ static bool scan_run(const struct pgr_env *env, const struct pgr_catalog *cat, c
 			bufsz *= 2;
 			buf = xrealloc(buf, bufsz);
 		}
+		if (short_read)
+			usleep(2000);
 		if (last) {
 			size_t d = base_done + (size_t)(last / seg_size - seg0);
 			if (d > *done) {

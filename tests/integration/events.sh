@@ -6,7 +6,8 @@
 # server's) with their row counts; a VACUUM FULL is labelled a rewrite, not
 # a drop; a small DELETE is not an event. `pitr --before-event` recovers to
 # exactly before the DROP (recovery_target_xid, not inclusive): the table is
-# back with its exact row count and what came after is not.
+# back with its exact row count and what came after is not; the same for the
+# mass DELETE on a second sandbox; --min-rows sets what counts as mass.
 . "$PGR_TEST_LIB/tap.sh"
 . "$PGR_TEST_LIB/pgcluster.sh"
 pgt_setup
@@ -103,5 +104,31 @@ is "$pitr_rc" 0 "pitr --before-event finishes" || diag "$pitr_out" "$pitr_err"
 is "$(sb_sql "SELECT count(*) FROM a")" 1234 "the dropped table is back with its exact row count"
 is "$(sb_sql "SELECT count(*) FROM b")" 500 "the TRUNCATE after it did not happen"
 is "$(sb_sql "SELECT count(*) FROM c")" 8000 "nor the mass DELETE"
+
+# ---------------------------------------------------------------- recover to before the mass DELETE
+# The DELETE came after the DROP on timeline 1, past where timeline 2 now
+# branches off: a fresh sandbox for it.
+run_cmd down "$PGRESCUE" sandbox down -q
+is "$down_rc" 0 "the first sandbox is taken down" || diag "$down_err"
+run_cmd up2 "$PGRESCUE" sandbox up
+[ "$up2_rc" = 0 ] || bail_out "the second sandbox could not be built: $up2_err"
+sb_sql "CREATE TABLE c (id int PRIMARY KEY, v text); INSERT INTO c SELECT g, md5(g::text) FROM generate_series(1, 8000) g"
+sleep 1.2
+SINCE2=$(date -u +'%Y-%m-%d %H:%M:%S')Z
+sleep 1.2
+sb_sql "DELETE FROM c WHERE id <= 5000"
+sb_sql "INSERT INTO c VALUES (100000, 'after the delete')"
+seg=$(sb_sql "SELECT pg_walfile_name(pg_switch_wal())")
+wait_for 60 archived "$seg" || bail_out "WAL segment $seg was not archived"
+run_cmd ev2 "$PGRESCUE" --env sandbox events --since "$SINCE2" --min-rows 4000 --json
+del_id=$(printf '%s' "$ev2_out" | jq -r '.events[] | select(.kind == "mass delete" and any(.relations[]; .name == "public.c" and .rows == 5000)) | .id')
+ok "$([ -n "$del_id" ] && echo 0 || echo 1)" "the mass DELETE is found with --min-rows 4000" || diag "$ev2_out" "$ev2_err"
+run_cmd ev3 "$PGRESCUE" --env sandbox events --since "$SINCE2" --min-rows 6000 --json
+is "$(printf '%s' "$ev3_out" | jq '[.events[] | select(.kind == "mass delete")] | length')" 0 \
+	"and not with --min-rows 6000"
+run_cmd pitr2 "$PGRESCUE" --env sandbox pitr --before-event "$del_id" --yes --incident INC-6 --reason "c was emptied"
+is "$pitr2_rc" 0 "pitr --before-event for the DELETE finishes" || diag "$pitr2_out" "$pitr2_err"
+is "$(sb_sql "SELECT count(*) FROM c")" 8000 "c has its 8000 rows again"
+is "$(sb_sql "SELECT count(*) FROM c WHERE id = 100000")" 0 "and not the row inserted after the DELETE"
 
 done_testing
