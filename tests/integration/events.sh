@@ -55,6 +55,10 @@ rows() { # KIND NAME -> "id rows xid" of the events of that kind naming that rel
 drop=$(rows drop public.a)
 ok "$([ -n "$drop" ] && echo 0 || echo 1)" "the DROP TABLE of a is found, by name" || diag "$ev_out"
 is "$(echo "$drop" | awk '{print $2}')" 1234 "with its row count (from the base backup's manifest)"
+like "$(printf '%s' "$ev_out" | jq -r '.events[] | select(.kind == "drop") | .relations[] | select(.name == "public.a") | .source')" \
+	'^base backup [0-9]{8}-[0-9]{6}$' "the dropped table's name comes from the base backup's catalog"
+is "$(printf '%s' "$ev_out" | jq -r '.events[] | select(.kind == "truncate") | .relations[] | select(.name == "public.b") | .source')" \
+	live "the truncated table's from the live server's"
 ok "$([ -n "$(rows truncate public.b)" ] && echo 0 || echo 1)" "the TRUNCATE of b is found, by name"
 is "$(rows truncate public.b | awk '{print $2}')" 500 "with the rows b had"
 is "$(rows 'mass delete' public.c | awk '{print $2}')" 5000 "the DELETE of 5000 rows of c is found with its row count"
