@@ -159,7 +159,7 @@ static void *job_main(void *arg)
 	struct pgr_error err = {0};
 	struct pgr_catalog cat;
 	bool ok = false;
-	struct pgr_store *st = j->env.store && *j->env.store ? pgr_store_open(j->env.store, &err) : NULL;
+	struct pgr_store *st = j->env.store && *j->env.store ? pgr_store_open_env(&j->env, &err) : NULL;
 	if (!j->env.store || !*j->env.store) {
 		pgr_error_set(&err, PGR_ERR_CONFIG, "environment \"%s\" has no store", j->env.name);
 		pgr_error_hint(&err, "Set store = file:///... in its [env] section.");
