@@ -1342,19 +1342,6 @@ static bool s3_del(struct pgr_store *st, const char *key, struct pgr_error *err)
 	return ok;
 }
 
-static const char *s3_staging_dir(struct pgr_store *st)
-{
-	(void)st;
-	return NULL;
-}
-
-static char *s3_local_path(struct pgr_store *st, const char *key)
-{
-	(void)st;
-	(void)key;
-	return NULL;
-}
-
 const struct pgr_store_ops pgr_store_s3_ops = {
         .scheme = "s3",
         .open = s3_open,
@@ -1365,8 +1352,6 @@ const struct pgr_store_ops pgr_store_s3_ops = {
         .get_head = s3_get_head,
         .put = s3_put,
         .del = s3_del,
-        .staging_dir = s3_staging_dir,
-        .local_path = s3_local_path,
 };
 
 const struct pgr_store_ops pgr_store_gs_ops = {
@@ -1379,6 +1364,4 @@ const struct pgr_store_ops pgr_store_gs_ops = {
         .get_head = s3_get_head,
         .put = s3_put,
         .del = s3_del,
-        .staging_dir = s3_staging_dir,
-        .local_path = s3_local_path,
 };
