@@ -710,6 +710,83 @@ static void window_for(const struct pgr_catalog *cat, struct pgr_window *w, uint
 	free(s.run_end);
 }
 
+static void segset_build(const struct pgr_catalog *cat, struct segset *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->cat = cat;
+	s->v = xcalloc(cat->n_wal + 1, sizeof(struct walpos));
+	for (size_t i = 0; i < cat->n_wal; i++)
+		if (cat->wal[i].wn.kind == PGR_WAL_SEGMENT) {
+			s->v[s->n].tli = cat->wal[i].wn.tli;
+			s->v[s->n].segno = cat->wal[i].wn.segno;
+			s->n++;
+		}
+	qsort(s->v, s->n, sizeof(*s->v), cmp_pos);
+	s->run_end = xcalloc(s->n + 1, sizeof(*s->run_end));
+	for (size_t i = s->n; i-- > 0;)
+		s->run_end[i] = i + 1 < s->n && s->v[i + 1].tli == s->v[i].tli && s->v[i + 1].segno == s->v[i].segno + 1
+		        ? s->run_end[i + 1]
+		        : i;
+}
+
+static const struct pgr_walseg *walseg_at(const struct pgr_catalog *cat, struct walpos p)
+{
+	char *name = walpos_name(cat, p);
+	struct pgr_walseg key = {0};
+	key.name = name;
+	const struct pgr_walseg *hit = bsearch(&key, cat->wal, cat->n_wal, sizeof(*cat->wal), cmp_wal);
+	free(name);
+	return hit;
+}
+
+size_t pgr_catalog_spans(const struct pgr_catalog *cat, struct pgr_span **out)
+{
+	struct segset s;
+	segset_build(cat, &s);
+	struct pgr_span *v = xcalloc(cat->n_bases + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; i < cat->n_bases; i++) {
+		const struct pgr_base *b = &cat->bases[i];
+		struct walpos start, stop, missing;
+		if (!b->complete || !base_usable(&s, b, &start, &stop, &missing))
+			continue;
+		struct walpos end = follow_run(&s, start, stop.segno);
+		struct pgr_span *sp = &v[n++];
+		sp->base = b;
+		sp->from = b->manifest.stop_time;
+		sp->start_tli = start.tli;
+		sp->start_segno = start.segno;
+		sp->tli = end.tli;
+		sp->end_segno = end.segno;
+		sp->last_wal = walpos_name(cat, end);
+		const struct pgr_walseg *last = walseg_at(cat, end);
+		sp->to = last ? last->mtime : b->manifest.stop_time;
+		if (sp->to < sp->from)
+			sp->to = sp->from;
+		/* Later WAL on this timeline or the next one: the run ends at a hole. */
+		for (size_t k = 0; k < s.n; k++)
+			if ((s.v[k].tli == end.tli && s.v[k].segno > end.segno + 1) ||
+			    (s.v[k].tli == end.tli + 1 && s.v[k].segno > end.segno + 1)) {
+				struct walpos gap = {end.tli, end.segno + 1};
+				sp->missing = walpos_name(cat, gap);
+				break;
+			}
+	}
+	free(s.v);
+	free(s.run_end);
+	*out = v;
+	return n;
+}
+
+void pgr_spans_free(struct pgr_span *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].last_wal);
+		free(v[i].missing);
+	}
+	free(v);
+}
+
 void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w)
 {
 	window_for(cat, w, 0);

@@ -81,6 +81,23 @@ void pgr_catalog_window(const struct pgr_catalog *cat, struct pgr_window *w);
  * pgr_windows_free. Returns the count; entries with !exists say why_not. */
 size_t pgr_catalog_windows(const struct pgr_catalog *cat, struct pgr_window **out);
 void pgr_windows_free(struct pgr_window *v, size_t n);
+
+/* What each complete base backup can reach: from its stop time (when it is
+ * consistent) along the WAL archived without a hole from its start segment,
+ * across timeline switches. A time is recoverable when a span holds it; the
+ * spans of older base backups may end at a hole before the newest WAL. */
+struct pgr_span {
+	const struct pgr_base *base; /* into the catalog */
+	time_t from; /* the base's stop time */
+	time_t to; /* when the last segment of the run was archived */
+	uint32_t start_tli, tli; /* timeline of the base's start segment, and the one the run ends on */
+	uint64_t start_segno, end_segno;
+	char *last_wal; /* last segment of the run */
+	char *missing; /* first missing segment when later WAL exists, else NULL */
+};
+/* Spans of every usable base backup, oldest base first; free with pgr_spans_free. */
+size_t pgr_catalog_spans(const struct pgr_catalog *cat, struct pgr_span **out);
+void pgr_spans_free(struct pgr_span *v, size_t n);
 void pgr_window_free(struct pgr_window *w);
 
 #endif

@@ -243,11 +243,34 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 		               "Point-in-time recovery needs a base backup and the WAL after it: `pgrescue status` "
 		               "shows what is missing. A logical dump can still be restored with `pgrescue restore`.");
 	}
-	if (ok && !pgr_target_check_window(&o->target, cat, &w, err))
-		ok = false;
 	const struct pgr_base *b = NULL;
-	if (ok)
-		b = o->base ? find_base(cat, o->base, err) : pgr_target_pick_base(&o->target, cat, &w, err);
+	if (ok && o->target.kind == PGR_TARGET_TIME && !o->base) {
+		/* Placed on what each base backup's WAL reaches: a gap, or a time inside a
+		 * base backup's own run, is refused with the reason; an older base backup
+		 * whose WAL reaches the time serves it even past a later hole. */
+		struct pgr_assessment a;
+		pgr_target_assess(&o->target, cat, 0, 0, &a);
+		if (!a.ok) {
+			char *d = pgr_target_describe(&o->target);
+			pgr_error_set(err, PGR_ERR_USAGE, "target %s cannot be recovered: %s", d, a.verdict);
+			if (a.hint[0])
+				pgr_error_hint(err, "%s", a.hint);
+			free(d);
+			ok = false;
+		} else {
+			b = a.base;
+			if (a.timeline != w.timeline || a.from < w.earliest) {
+				w.timeline = a.timeline;
+				w.earliest = a.from;
+				w.latest = a.to;
+			}
+		}
+	} else {
+		if (ok && !pgr_target_check_window(&o->target, cat, &w, err))
+			ok = false;
+		if (ok)
+			b = o->base ? find_base(cat, o->base, err) : pgr_target_pick_base(&o->target, cat, &w, err);
+	}
 	if (!b) {
 		pgr_window_free(&w);
 		return false;

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1249,4 +1250,215 @@ const struct pgr_base *pgr_target_pick_base(const struct pgr_target *t, const st
 	sb_free(&sb);
 	free(d);
 	return NULL;
+}
+
+/* ------------------------------------------------------------ assessment */
+
+/* The lowest segment number at or after the span's start whose archive time
+ * is at or after t: about where replay meets the target. */
+static uint64_t segno_at_time(const struct pgr_catalog *cat, const struct pgr_span *sp, time_t t)
+{
+	uint64_t best = sp->end_segno;
+	for (size_t i = 0; i < cat->n_wal; i++) {
+		const struct pgr_walseg *s = &cat->wal[i];
+		if (s->wn.kind != PGR_WAL_SEGMENT || s->wn.tli < sp->start_tli || s->wn.tli > sp->tli ||
+		    s->wn.segno < sp->start_segno || s->wn.segno > sp->end_segno)
+			continue;
+		if (s->mtime >= t && s->wn.segno < best)
+			best = s->wn.segno;
+	}
+	return best;
+}
+
+/* The base backup whose own run (start to stop) holds t, newest first. */
+static const struct pgr_base *base_running_at(const struct pgr_catalog *cat, time_t t)
+{
+	for (size_t i = cat->n_bases; i > 0; i--) {
+		const struct pgr_base *b = &cat->bases[i - 1];
+		if (b->complete && b->manifest.start_time && b->manifest.start_time <= t && t < b->manifest.stop_time)
+			return b;
+	}
+	return NULL;
+}
+
+static void set_verdict(struct pgr_assessment *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_verdict(struct pgr_assessment *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(a->verdict, sizeof a->verdict, fmt, ap);
+	va_end(ap);
+}
+
+static void assess_time(const struct pgr_target *t, const struct pgr_catalog *cat, time_t last_commit,
+                        struct pgr_assessment *a)
+{
+	struct pgr_span *sp = NULL;
+	size_t n = pgr_catalog_spans(cat, &sp);
+	char when[64], a1[64], a2[64];
+	fmt_utc(t->time, t->usec, when, sizeof when);
+	struct strbuf hint = STRBUF_INIT;
+	if (n == 0) {
+		struct pgr_window w;
+		pgr_catalog_window(cat, &w);
+		set_verdict(a, "no recoverable window: %s", w.why_not ? w.why_not : "no usable base backup");
+		snprintf(a->hint, sizeof a->hint, "`pgrescue window` shows what the store holds.");
+		pgr_window_free(&w);
+		pgr_spans_free(sp, n);
+		return;
+	}
+	/* The newest timeline any span reaches: prefer spans ending there, then the newest base. */
+	uint32_t top = 0;
+	for (size_t i = 0; i < n; i++)
+		if (sp[i].tli > top)
+			top = sp[i].tli;
+	long use = -1;
+	for (size_t pass = 0; pass < 2 && use < 0; pass++)
+		for (size_t i = n; i > 0 && use < 0; i--) {
+			const struct pgr_span *s = &sp[i - 1];
+			if (pass == 0 && s->tli != top)
+				continue;
+			if (s->from < t->time && (t->time < s->to || (t->time == s->to && t->usec == 0)))
+				use = (long)(i - 1);
+		}
+	const struct pgr_base *running = base_running_at(cat, t->time);
+	if (use >= 0) {
+		const struct pgr_span *s = &sp[use];
+		a->ok = true;
+		a->base = s->base;
+		a->timeline = s->tli;
+		a->from = s->from;
+		a->to = s->to;
+		uint64_t seg = segno_at_time(cat, s, t->time);
+		uint64_t segsz = cat->wal_seg_size ? cat->wal_seg_size : 16u << 20;
+		a->replay_bytes = (seg >= s->start_segno ? seg - s->start_segno + 1 : 1) * segsz;
+		fmt_utc(s->from, 0, a1, sizeof a1);
+		fmt_utc(s->to, 0, a2, sizeof a2);
+		set_verdict(a, "inside the recoverable window of timeline %u (%s .. %s)", s->tli, a1, a2);
+		if (running && running != s->base) {
+			char st[64], en[64];
+			fmt_utc(running->manifest.start_time, 0, st, sizeof st);
+			fmt_utc(running->manifest.stop_time, 0, en, sizeof en);
+			snprintf(
+			        a->warning, sizeof a->warning,
+			        "the target falls inside base backup %s's own run (%s .. %s), which is consistent only "
+			        "from its end: the older base backup %s is used, with more WAL to replay",
+			        running->label, st, en, s->base->label);
+		} else if (last_commit > 0 && s->tli == top && t->time > last_commit) {
+			char lc[64];
+			fmt_utc(last_commit, 0, lc, sizeof lc);
+			snprintf(a->warning, sizeof a->warning,
+			         "the target is after the last archived commit (%s): replay would reach the end of the "
+			         "archived WAL before the target and the recovery would stop there with an error; pick "
+			         "%s or earlier",
+			         lc, lc);
+		}
+		pgr_spans_free(sp, n);
+		return;
+	}
+	/* Not recoverable: say why. */
+	time_t first = sp[0].from, last = sp[0].to;
+	const struct pgr_span *lastsp = &sp[0];
+	for (size_t i = 0; i < n; i++) {
+		if (sp[i].from < first)
+			first = sp[i].from;
+		if (sp[i].to >= last) {
+			last = sp[i].to;
+			lastsp = &sp[i];
+		}
+	}
+	if (t->time > last || (t->time == last && t->usec > 0)) {
+		fmt_utc(last, 0, a1, sizeof a1);
+		if (lastsp->missing) {
+			set_verdict(a,
+			            "%s is after the last recoverable point %s: WAL segment %s is missing, so replay "
+			            "cannot go past %s",
+			            when, a1, lastsp->missing, lastsp->last_wal);
+			snprintf(a->hint, sizeof a->hint,
+			         "Pick %s or earlier. WAL archived after the hole needs a base backup taken after it.",
+			         a1);
+		} else {
+			set_verdict(a, "%s is after the end of the archived WAL (segment %s, archived %s)", when,
+			            lastsp->last_wal, a1);
+			snprintf(a->hint, sizeof a->hint,
+			         "Pick %s or earlier; is archiving lagging? `pgrescue status` shows the archiver.", a1);
+		}
+	} else if (running) {
+		char st[64], en[64];
+		fmt_utc(running->manifest.start_time, 0, st, sizeof st);
+		fmt_utc(running->manifest.stop_time, 0, en, sizeof en);
+		set_verdict(a,
+		            "%s falls inside base backup %s's own run (%s .. %s): a base backup is consistent only "
+		            "from its end, and no older base backup's WAL reaches this time",
+		            when, running->label, st, en);
+		sb_printf(&hint, "Pick %s or later (the end of %s).", en, running->label);
+		hint_dump(&hint, cat, t->time);
+		snprintf(a->hint, sizeof a->hint, "%s", sb_str(&hint));
+	} else if (t->time <= first) {
+		fmt_utc(first, 0, a1, sizeof a1);
+		set_verdict(a, "%s is before the earliest recoverable point %s (when base backup %s ended)", when, a1,
+		            sp[0].base->label);
+		sb_printf(&hint, "Pick a time after %s.", a1);
+		hint_dump(&hint, cat, t->time);
+		snprintf(a->hint, sizeof a->hint, "%s", sb_str(&hint));
+	} else {
+		/* Between spans: the WAL before ends at a hole, the next base is later. */
+		const struct pgr_span *before = NULL, *after = NULL;
+		for (size_t i = 0; i < n; i++) {
+			if (sp[i].to < t->time && (!before || sp[i].to > before->to))
+				before = &sp[i];
+			if (sp[i].from >= t->time && (!after || sp[i].from < after->from))
+				after = &sp[i];
+		}
+		fmt_utc(before ? before->to : first, 0, a1, sizeof a1);
+		fmt_utc(after ? after->from : last, 0, a2, sizeof a2);
+		set_verdict(a,
+		            "%s is in a WAL gap: WAL segment %s is missing, so replay from base backup %s stops at "
+		            "%s, and the next base backup%s%s is consistent only from %s",
+		            when, before && before->missing ? before->missing : "?", before ? before->base->label : "?",
+		            a1, after ? " " : "", after ? after->base->label : "", a2);
+		snprintf(a->hint, sizeof a->hint, "Pick %s or earlier, or %s or later.", a1, a2);
+	}
+	sb_free(&hint);
+	pgr_spans_free(sp, n);
+}
+
+void pgr_target_assess(const struct pgr_target *t, const struct pgr_catalog *cat, time_t last_commit, double replay_bps,
+                       struct pgr_assessment *a)
+{
+	memset(a, 0, sizeof *a);
+	a->replay_secs = -1;
+	if (t->kind == PGR_TARGET_TIME) {
+		assess_time(t, cat, last_commit, a);
+	} else {
+		struct pgr_window w;
+		pgr_catalog_window(cat, &w);
+		struct pgr_error err = {0};
+		const struct pgr_base *b = NULL;
+		if (pgr_target_check_window(t, cat, &w, &err))
+			b = pgr_target_pick_base(t, cat, &w, &err);
+		if (b) {
+			a->ok = true;
+			a->base = b;
+			a->timeline = w.timeline;
+			a->from = w.earliest;
+			a->to = w.latest;
+			if (t->kind == PGR_TARGET_LSN && t->lsn > b->manifest.start_lsn)
+				a->replay_bytes = t->lsn - b->manifest.start_lsn;
+			else if (t->kind == PGR_TARGET_IMMEDIATE && b->manifest.stop_lsn > b->manifest.start_lsn)
+				a->replay_bytes = b->manifest.stop_lsn - b->manifest.start_lsn;
+			set_verdict(a, "%s",
+			            t->kind == PGR_TARGET_XID || t->kind == PGR_TARGET_NAME
+			                    ? "cannot be placed before replay: recovery starts from the window's "
+			                      "oldest base "
+			                      "backup and stops where it meets the target"
+			                    : "inside the recoverable window");
+		} else {
+			set_verdict(a, "%s", err.msg);
+			snprintf(a->hint, sizeof a->hint, "%s", err.hint);
+		}
+		pgr_window_free(&w);
+	}
+	if (a->ok && a->replay_bytes && replay_bps > 0)
+		a->replay_secs = (double)a->replay_bytes / replay_bps;
 }

@@ -61,4 +61,28 @@ bool pgr_target_check_window(const struct pgr_target *t, const struct pgr_catalo
 const struct pgr_base *pgr_target_pick_base(const struct pgr_target *t, const struct pgr_catalog *cat,
                                             const struct pgr_window *w, struct pgr_error *err);
 
+/* Where a target falls, for the picker (as the cursor moves) and the plan:
+ * recoverable or not and why, the base backup and timeline recovery would
+ * use, the WAL to replay and how long that takes at a measured speed, and a
+ * warning worth reading before confirming. A time is placed on the spans of
+ * pgr_catalog_spans: refused in a WAL gap, inside a base backup's own run
+ * when no older base reaches it, before the first or after the last span;
+ * warned when inside a newer base's run (an older base is used) or after
+ * the last archived commit. Other kinds use the window's checks. */
+struct pgr_assessment {
+	bool ok;
+	char verdict[1024]; /* why not, or where it falls */
+	char hint[1024];
+	const struct pgr_base *base; /* into the catalog, when ok */
+	uint32_t timeline; /* recovery_target_timeline */
+	time_t from, to; /* the stretch of WAL the base reaches */
+	uint64_t replay_bytes; /* WAL from the base's start to about the target; 0 unknown */
+	double replay_secs; /* at replay_bps; negative when unknown */
+	char warning[600]; /* "" when none */
+};
+/* last_commit: the last archived commit time (0 unknown); replay_bps: the
+ * measured replay speed in bytes per second (0 unknown). */
+void pgr_target_assess(const struct pgr_target *t, const struct pgr_catalog *cat, time_t last_commit,
+                       double replay_bps, struct pgr_assessment *a);
+
 #endif

@@ -796,6 +796,104 @@ static void window_timelines(void **state)
 	fx_free(&f);
 }
 
+/* ------------------------------------------------------------ assessment */
+
+/* Base A at T0+2h (segments 3-4) with WAL 1..19 hourly; segment 20 missing;
+ * WAL 21..40; base B at T0+25h (segments 26-27). A time between A's last
+ * segment and B's end is in a gap; one inside B's run (T0+25h..+25h1m) only
+ * B could serve is refused; one A reaches past the hole is recovered from A. */
+static void assess_gap_and_base_run(void **state)
+{
+	(void)state;
+	struct fx f = {0};
+	fx_segs(&f, 1, 1, 19, T0);
+	fx_segs(&f, 1, 21, 40, T0 + 20 * HOUR);
+	const char *a = fx_base(&f, T0 + 2 * HOUR, 1, 3, 4);
+	const char *b = fx_base(&f, T0 + 25 * HOUR, 1, 26, 27);
+	struct pgr_catalog cat;
+	fx_build(&f, &cat);
+	struct pgr_assessment as;
+
+	/* Reached from A, before the hole: A, about 10 segments to replay, 1 MiB/s. */
+	struct pgr_target t = time_target(T0 + 12 * HOUR + 30 * 60);
+	pgr_target_assess(&t, &cat, 0, 1024 * 1024, &as);
+	assert_true(as.ok);
+	assert_string_equal(as.base->label, a);
+	assert_int_equal(as.timeline, 1);
+	assert_int_equal(as.replay_bytes, (uint64_t)(14 - 3 + 1) * 16 * MiB);
+	assert_true(as.replay_secs > 190 && as.replay_secs < 194);
+	assert_contains(as.verdict, "inside the recoverable window of timeline 1");
+	assert_string_equal(as.warning, "");
+
+	/* In the gap: after A's WAL ends (segment 19, T0+18h) and before B ends. */
+	t = time_target(T0 + 22 * HOUR);
+	pgr_target_assess(&t, &cat, 0, 0, &as);
+	assert_false(as.ok);
+	char *hole = segname(1, 20);
+	assert_contains(as.verdict, "WAL gap");
+	assert_contains(as.verdict, hole);
+	assert_contains(as.verdict, b);
+	free(hole);
+	assert_contains(as.hint, "or later");
+
+	/* Inside B's own run, with no older base reaching it. */
+	t = time_target(T0 + 25 * HOUR + 30);
+	pgr_target_assess(&t, &cat, 0, 0, &as);
+	assert_false(as.ok);
+	assert_contains(as.verdict, "inside base backup");
+	assert_contains(as.verdict, b);
+	assert_contains(as.verdict, "own run");
+	assert_contains(as.hint, "2026-03-02 01:01:00");
+
+	/* After B: B is used; after the last archived commit a warning. */
+	t = time_target(T0 + 30 * HOUR);
+	pgr_target_assess(&t, &cat, T0 + 29 * HOUR, 0, &as);
+	assert_true(as.ok);
+	assert_string_equal(as.base->label, b);
+	assert_true(as.replay_secs < 0);
+	assert_contains(as.warning, "after the last archived commit");
+
+	/* Before everything; after everything. */
+	t = time_target(T0 + HOUR);
+	pgr_target_assess(&t, &cat, 0, 0, &as);
+	assert_false(as.ok);
+	assert_contains(as.verdict, "before the earliest recoverable point");
+	t = time_target(T0 + 50 * HOUR);
+	pgr_target_assess(&t, &cat, 0, 0, &as);
+	assert_false(as.ok);
+	assert_contains(as.verdict, "after the end of the archived WAL");
+	pgr_catalog_free(&cat);
+	fx_free(&f);
+}
+
+/* A newer base backup running at the target, with an older one reaching it:
+ * recoverable from the older one, with a warning naming both. */
+static void assess_inside_newer_base(void **state)
+{
+	(void)state;
+	struct fx f = {0};
+	fx_segs(&f, 1, 1, 40, T0);
+	const char *a = fx_base(&f, T0 + 2 * HOUR, 1, 3, 4);
+	const char *b = fx_base(&f, T0 + 20 * HOUR, 1, 21, 22);
+	struct pgr_catalog cat;
+	fx_build(&f, &cat);
+	struct pgr_assessment as;
+	struct pgr_target t = time_target(T0 + 20 * HOUR + 30);
+	pgr_target_assess(&t, &cat, 0, 0, &as);
+	assert_true(as.ok);
+	assert_string_equal(as.base->label, a);
+	assert_contains(as.warning, b);
+	assert_contains(as.warning, "own run");
+	/* An LSN target: bytes from the base's start, exact. */
+	struct pgr_target l = lsn_target(30 * 16 * MiB);
+	pgr_target_assess(&l, &cat, 0, 16 * MiB, &as);
+	assert_true(as.ok);
+	assert_string_equal(as.base->label, b);
+	assert_int_equal(as.replay_bytes, 30 * 16 * MiB - (21 * 16 * MiB + 0x28));
+	pgr_catalog_free(&cat);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +909,8 @@ int main(void)
 	        cmocka_unit_test(window_lsn),
 	        cmocka_unit_test(window_hole),
 	        cmocka_unit_test(window_timelines),
+	        cmocka_unit_test(assess_gap_and_base_run),
+	        cmocka_unit_test(assess_inside_newer_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
