@@ -362,6 +362,7 @@ static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint, con
 		break;
 	case PGR_ACT_RESUME: pgr_wiz_resume(c); break;
 	case PGR_ACT_AUDIT: open_audit(c); break;
+	case PGR_ACT_PICKER: pgr_wiz_open_picker(c, arg); break;
 	case PGR_ACT_LEAVE: say(c, PGR_ROLE_MUTED, "d leaves a run's view; there is none open"); break;
 	case PGR_ACT_NONE:
 	case PGR_N_ACTIONS:
@@ -570,6 +571,16 @@ int pgr_tui_run(const struct pgr_env *env, const struct pgr_tui_opts *opts)
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
+	/* Home and End as tmux, screen and rxvt send them, whatever TERM says:
+	 * otherwise they arrive as Esc and three characters, and Esc goes back. */
+	static const struct {
+		const char *seq;
+		int key;
+	} extra[] = {{"\033[1~", KEY_HOME}, {"\033[4~", KEY_END}, {"\033[7~", KEY_HOME}, {"\033[8~", KEY_END},
+	             {"\033[H", KEY_HOME},  {"\033[F", KEY_END},  {"\033OH", KEY_HOME},  {"\033OF", KEY_END}};
+	for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+		if (key_defined(extra[i].seq) <= 0)
+			define_key(extra[i].seq, extra[i].key);
 	curs_set(0);
 	if (!c->no_color && has_colors()) {
 		start_color();

@@ -35,6 +35,8 @@ const struct pgr_command_info pgr_commands[] = {
         {"quit", "quit, q", "leave the console", PGR_CMD_QUIT, false},
         {"help", "help", "show the keys and commands", PGR_CMD_HELP, false},
         {"audit", "audit", "the audit log: what was done, refused or cancelled", PGR_CMD_AUDIT, false},
+        {"window", "window [TARGET]", "the PITR target picker: window bars, a time cursor, destructive events",
+         PGR_CMD_WINDOW, false},
         {NULL, NULL, NULL, PGR_CMD_NONE, false},
 };
 
@@ -47,6 +49,7 @@ static enum pgr_action cmd_action(enum pgr_cmd c)
 	case PGR_CMD_QUIT: return PGR_ACT_QUIT;
 	case PGR_CMD_HELP: return PGR_ACT_HELP;
 	case PGR_CMD_AUDIT: return PGR_ACT_AUDIT;
+	case PGR_CMD_WINDOW: return PGR_ACT_PICKER;
 	case PGR_CMD_THEME:
 	case PGR_CMD_NONE: break;
 	}
@@ -221,6 +224,7 @@ bool pgr_cmdline_parse(const char *line, struct pgr_command *out, struct pgr_err
 		}
 		break;
 	case PGR_CMD_PITR:
+	case PGR_CMD_WINDOW:
 	case PGR_CMD_NONE: break;
 	}
 	out->cmd = hit->cmd;

@@ -62,6 +62,7 @@ enum pgr_cmd {
 	PGR_CMD_QUIT, /* :quit, :q */
 	PGR_CMD_HELP, /* :help */
 	PGR_CMD_AUDIT, /* :audit: the audit screen */
+	PGR_CMD_WINDOW, /* :window [TARGET]: the PITR target picker on its own */
 };
 
 struct pgr_command {

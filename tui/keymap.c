@@ -49,6 +49,9 @@ const struct pgr_key pgr_keymap[] = {
         {'U', "U", PGR_ACT_RESUME, "Resume", "Resume the unfinished run (or open the running one); asks first", true,
          false},
         {'A', "A", PGR_ACT_AUDIT, "Audit", "Audit log: what was done, refused or cancelled, newest first", false, true},
+        {'w', "w", PGR_ACT_PICKER, "Window",
+         "PITR target picker: the recoverable window per timeline, a time cursor, destructive events (changes nothing)",
+         false, true},
         {'d', "d", PGR_ACT_LEAVE, "Leave", "In a run view: leave it; the run goes on", false, false},
         {0, NULL, PGR_ACT_NONE, NULL, NULL, false, false},
 };

@@ -30,6 +30,7 @@ enum pgr_action {
 	PGR_ACT_RESUME, /* dangerous: resume (or open) this environment's unfinished run */
 	PGR_ACT_AUDIT, /* the audit screen */
 	PGR_ACT_LEAVE, /* a run view: leave it, the run goes on */
+	PGR_ACT_PICKER, /* the PITR target picker on its own (read-only) */
 	PGR_N_ACTIONS
 };
 

@@ -30,8 +30,11 @@
 #include "recovery/plan.h"
 #include "recovery/restore.h"
 #include "recovery/runner.h"
+#include "recovery/speed.h"
 #include "recovery/target.h"
+#include "recovery/walscan.h"
 #include "storage/storage.h"
+#include "picker.h"
 #include "wizard.h"
 
 #define BOLD ((int)A_BOLD)
@@ -135,6 +138,8 @@ struct job {
 	bool pause;
 	char *self_exe, *snap_zone;
 	char *incident, *reason;
+	char *event_note; /* the event recovered to just before, for the plan's notes */
+	time_t event_time; /* its commit time: the base backup is picked by it */
 	struct job *next; /* in the list of abandoned jobs */
 };
 
@@ -177,7 +182,21 @@ static void *job_main(void *arg)
 			po.db_zone = zone ? zone : j->snap_zone;
 			po.incident = j->incident;
 			po.reason = j->reason;
+			if (j->event_time) {
+				/* The newest base backup that ends before the event, not the window's oldest. */
+				struct pgr_target at = {
+				        .kind = PGR_TARGET_TIME, .time = j->event_time - 1, .inclusive = true};
+				struct pgr_assessment as;
+				pgr_target_assess(&at, &cat, 0, 0, &as);
+				if (as.ok)
+					po.base = as.base->label;
+			}
 			ok = pgr_pitr_plan(&j->env, &cat, &po, &j->plan, &err);
+			if (ok && j->event_note) {
+				char *notes = xasprintf("%s%s", j->plan.notes ? j->plan.notes : "", j->event_note);
+				free(j->plan.notes);
+				j->plan.notes = notes;
+			}
 			free(zone);
 		} else {
 			struct pgr_restore_opts ro;
@@ -236,6 +255,7 @@ static void job_free(struct job *j)
 	free(j->snap_zone);
 	free(j->incident);
 	free(j->reason);
+	free(j->event_note);
 	free(j);
 }
 
@@ -276,8 +296,11 @@ struct dump_row {
 	bool good;
 };
 
-static const char *const kind_names[] = {"time", "xid", "lsn", "name", "immediate"};
-#define N_KINDS 5
+/* Indices match enum pgr_target_kind; "event" (just before a destructive
+ * event found in the WAL) becomes an xid target, exclusive. */
+static const char *const kind_names[] = {"time", "xid", "lsn", "name", "immediate", "event"};
+#define N_KINDS 6
+#define KIND_EVENT 5
 
 struct pgr_wizard {
 	bool pitr;
@@ -295,6 +318,16 @@ struct pgr_wizard {
 	char *want; /* :restore LABEL */
 
 	struct job *job;
+	/* The picker: the cursor on the window bars, the event scan and list. */
+	bool picker; /* opened on its own (w / :window): shows and copies; a console that may change things goes on
+	                into the wizard */
+	bool picked; /* came from the picker: the incident step goes straight to the review */
+	double replay_bps; /* measured on this machine, 0 unknown */
+	size_t speed_runs;
+	struct pgr_evscan *scan;
+	int esel, etop;
+	char scan_note[200];
+
 	enum check_state check;
 	char *text; /* the plan text */
 	struct pgr_plan plan;
@@ -392,6 +425,7 @@ static void wizard_free(struct pgr_wizard *w)
 	free(w->run_dir);
 	if (w->have_info)
 		pgr_run_info_free(&w->info);
+	pgr_evscan_free(w->scan);
 	free(w);
 }
 
@@ -419,6 +453,129 @@ void pgr_wiz_shutdown(struct pgr_console *c)
 
 /* A :pitr argument: "xid 1234", "lsn 0/3000060", "name before_drop",
  * "immediate", "--time T", or a time. */
+/* ------------------------------------------------------------ the picker */
+
+static bool parse_target(const struct pgr_wizard *w, struct pgr_target *t, struct pgr_error *err);
+
+static bool scan_finished(const struct pgr_wizard *w)
+{
+	if (!w->scan)
+		return false;
+	size_t d, t;
+	bool fin;
+	pgr_evscan_progress(w->scan, &d, &t, &fin);
+	return fin;
+}
+
+static size_t n_events(const struct pgr_wizard *w)
+{
+	return scan_finished(w) && pgr_evscan_ok(w->scan) ? pgr_evscan_events(w->scan)->n : 0;
+}
+
+/* The event in the list's row i (newest first). */
+static const struct pgr_event *event_at(const struct pgr_wizard *w, int i)
+{
+	size_t n = n_events(w);
+	if (i < 0 || (size_t)i >= n)
+		return NULL;
+	return &pgr_evscan_events(w->scan)->v[n - 1 - (size_t)i];
+}
+
+/* Where the event scan starts: the first point any base backup reaches. */
+static time_t scan_since(const struct pgr_console *c)
+{
+	if (!c->snap || !c->snap->facts.have_catalog)
+		return 0;
+	struct pgr_span *sp = NULL;
+	size_t n = pgr_catalog_spans(&c->snap->facts.catalog, &sp);
+	time_t since = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!since || sp[i].from < since)
+			since = sp[i].from;
+	pgr_spans_free(sp, n);
+	return since;
+}
+
+static void start_scan(struct pgr_console *c, struct pgr_wizard *w)
+{
+	if (w->scan)
+		return;
+	time_t since = scan_since(c);
+	if (!since) {
+		snprintf(w->scan_note, sizeof w->scan_note,
+		         "no base backup reaches any WAL yet: nothing to scan (the store's listing may still be "
+		         "coming)");
+		return;
+	}
+	w->scan_note[0] = 0;
+	w->esel = w->etop = 0;
+	w->scan = pgr_evscan_start(c->env, since, 0);
+}
+
+/* The recoverable stretch's ends, for Home and End. */
+static bool window_ends(const struct pgr_console *c, time_t *first, time_t *last)
+{
+	if (!c->snap || !c->snap->facts.have_catalog)
+		return false;
+	struct pgr_span *sp = NULL;
+	size_t n = pgr_catalog_spans(&c->snap->facts.catalog, &sp);
+	*first = *last = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!*first || sp[i].from < *first)
+			*first = sp[i].from;
+		if (sp[i].to > *last)
+			*last = sp[i].to;
+	}
+	pgr_spans_free(sp, n);
+	time_t lc = c->snap->facts.last_archived_commit;
+	if (lc && lc < *last && lc > *first)
+		*last = lc;
+	return n > 0;
+}
+
+/* Left/Right a minute, Shift a hour, PgUp/PgDn a day, Home/End the ends:
+ * the cursor moves from the time typed (or the window's end) and the field
+ * shows where it is, in UTC with its zone. */
+static bool cursor_key(struct pgr_console *c, struct pgr_wizard *w, int ch)
+{
+	long delta = 0;
+	bool to_first = false, to_last = false;
+	switch (ch) {
+	case KEY_LEFT: delta = -60; break;
+	case KEY_RIGHT: delta = 60; break;
+	case KEY_SLEFT: delta = -3600; break;
+	case KEY_SRIGHT: delta = 3600; break;
+	case KEY_PPAGE: delta = -86400; break;
+	case KEY_NPAGE: delta = 86400; break;
+	case KEY_HOME: to_first = true; break;
+	case KEY_END: to_last = true; break;
+	default: return false;
+	}
+	time_t first = 0, last = 0;
+	bool have = window_ends(c, &first, &last);
+	struct pgr_target t;
+	struct pgr_error err = {0};
+	time_t at;
+	if (to_first || to_last) {
+		if (!have) {
+			pgr_console_say(c, PGR_ROLE_WARN, "no recoverable window to move to (yet)");
+			return true;
+		}
+		/* Just after the base backup's end; the last recoverable second. */
+		at = to_first ? first + 1 : last;
+	} else if (parse_target(w, &t, &err)) {
+		at = t.time + delta;
+	} else {
+		at = (have ? last : time(NULL)) / 60 * 60 + (delta < 0 ? 0 : 0);
+	}
+	struct tm tm;
+	gmtime_r(&at, &tm);
+	char buf[64];
+	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+	field_set(&w->target, buf);
+	return true;
+}
+
 static void target_from_arg(struct pgr_wizard *w, const char *arg)
 {
 	const char *p = arg;
@@ -459,12 +616,28 @@ void pgr_wiz_open(struct pgr_console *c, bool pitr, const char *arg)
 		else
 			w->want = xstrdup(arg);
 	}
+	if (pitr)
+		pgr_replay_speed(env_name(c), &w->replay_bps, &w->speed_runs);
 	c->wiz = w;
 	c->help = false;
 	c->audit = false;
 	/* A fresh listing of the store for the dump list and the window. */
 	if (c->coll)
 		pgr_collector_refresh_now(c->coll);
+}
+
+void pgr_wiz_open_picker(struct pgr_console *c, const char *arg)
+{
+	if (c->wiz) {
+		pgr_console_say(c, PGR_ROLE_WARN, "a wizard is open: finish it, or leave it with %s",
+		                key_of(PGR_ACT_CLOSE));
+		return;
+	}
+	pgr_wiz_open(c, true, arg);
+	struct pgr_wizard *w = c->wiz;
+	w->picker = true;
+	w->screen = WZ_TARGET;
+	w->focus = 1;
 }
 
 /* ------------------------------------------------------------ dumps */
@@ -534,7 +707,10 @@ static char *equivalent_command(const struct pgr_console *c, const struct pgr_wi
 			sb_printf(&sb, " --backup %s", w->dumps[w->dsel].name);
 	} else {
 		char *v = field_value(&w->target);
-		if (w->tkind == PGR_TARGET_IMMEDIATE) {
+		const struct pgr_event *e = w->tkind == KIND_EVENT ? event_at(w, w->esel) : NULL;
+		if (w->tkind == KIND_EVENT) {
+			sb_printf(&sb, " --before-event %s", e ? e->id : "?");
+		} else if (w->tkind == PGR_TARGET_IMMEDIATE) {
 			sb_append(&sb, " --immediate");
 		} else {
 			char *q = shell_quote(v ? v : "");
@@ -542,7 +718,7 @@ static char *equivalent_command(const struct pgr_console *c, const struct pgr_wi
 			free(q);
 		}
 		free(v);
-		if (w->exclusive)
+		if (w->exclusive && w->tkind != KIND_EVENT)
 			sb_append(&sb, " --exclusive");
 		if (w->pause)
 			sb_append(&sb, " --pause");
@@ -554,6 +730,27 @@ static char *equivalent_command(const struct pgr_console *c, const struct pgr_wi
 /* Parse the target as typed; false with err set. */
 static bool parse_target(const struct pgr_wizard *w, struct pgr_target *t, struct pgr_error *err)
 {
+	if (w->tkind == KIND_EVENT) {
+		const struct pgr_event *e = event_at(w, w->esel);
+		if (!e) {
+			if (!w->scan)
+				pgr_error_set(err, PGR_ERR_USAGE, "no event picked: the scan of the WAL has not run");
+			else if (!scan_finished(w))
+				pgr_error_set(err, PGR_ERR_USAGE,
+				              "no event picked yet: the scan of the WAL is still running");
+			else if (!pgr_evscan_ok(w->scan))
+				pgr_error_set(err, PGR_ERR_USAGE, "no event picked: the scan failed");
+			else
+				pgr_error_set(err, PGR_ERR_USAGE, "no destructive event found in the archived WAL");
+			return false;
+		}
+		char xs[32];
+		snprintf(xs, sizeof xs, "%llu", (unsigned long long)e->xid);
+		if (!pgr_target_parse("xid", xs, t, err))
+			return false;
+		t->inclusive = false; /* just before it: its commit is left out */
+		return true;
+	}
 	char *v = field_value(&w->target);
 	bool ok;
 	if (w->tkind == PGR_TARGET_IMMEDIATE) {
@@ -582,6 +779,17 @@ static void start_job(struct pgr_console *c, struct pgr_wizard *w)
 		struct pgr_error err = {0};
 		parse_target(w, &j->target, &err); /* checked before */
 		j->pause = w->pause;
+		const struct pgr_event *e = w->tkind == KIND_EVENT ? event_at(w, w->esel) : NULL;
+		if (e) {
+			char *line = pgr_event_line(e);
+			char t[40];
+			pgr_time_format_utc(e->time, t, sizeof t);
+			j->event_note =
+			        xasprintf("Target: just before event %s, committed %s (xid %llu, excluded):\n  %s\n",
+			                  e->id, t, (unsigned long long)e->xid, line);
+			j->event_time = e->time;
+			free(line);
+		}
 		j->self_exe = pgr_pitr_self_exe(c->env);
 		if (c->snap && c->snap->facts.db_timezone[0])
 			j->snap_zone = xstrdup(c->snap->facts.db_timezone);
@@ -655,6 +863,7 @@ static bool job_harvest(struct pgr_console *c, struct pgr_wizard *w)
 	free(j->snap_zone);
 	free(j->incident);
 	free(j->reason);
+	free(j->event_note);
 	free(j);
 	return true;
 }
@@ -889,7 +1098,7 @@ static struct field *text_field(struct pgr_wizard *w)
 {
 	switch (w->screen) {
 	case WZ_INCIDENT: return w->focus == 0 ? &w->incident : &w->reason;
-	case WZ_TARGET: return w->tkind == PGR_TARGET_IMMEDIATE ? NULL : &w->target;
+	case WZ_TARGET: return w->tkind == PGR_TARGET_IMMEDIATE || w->tkind == KIND_EVENT ? NULL : &w->target;
 	case WZ_CONFIRM: return &w->answer;
 	default: return NULL;
 	}
@@ -900,6 +1109,8 @@ bool pgr_wiz_text_key(struct pgr_console *c, int ch)
 	struct pgr_wizard *w = c->wiz;
 	if (!w || c->help)
 		return false;
+	if (w->screen == WZ_TARGET && w->tkind == PGR_TARGET_TIME && w->focus == 1 && cursor_key(c, w, ch))
+		return true;
 	struct field *f = text_field(w);
 	if (!f)
 		return false;
@@ -925,6 +1136,18 @@ static void back(struct pgr_console *c, struct pgr_wizard *w)
 		break;
 	case WZ_DUMP:
 	case WZ_TARGET:
+		if (w->screen == WZ_TARGET && w->scan && !scan_finished(w)) {
+			pgr_evscan_cancel(w->scan);
+			pgr_console_say(
+			        c, PGR_ROLE_MUTED,
+			        "event scan cancelled; the segments read are cached, so the next scan is quicker");
+			break;
+		}
+		if (w->picker) {
+			pgr_console_say(c, PGR_ROLE_MUTED, "target picker closed; nothing was changed");
+			pgr_wiz_close(c);
+			break;
+		}
 		w->screen = WZ_INCIDENT;
 		w->focus = 1;
 		break;
@@ -959,6 +1182,10 @@ static void accept(struct pgr_console *c, struct pgr_wizard *w)
 			w->focus = 1;
 			break;
 		}
+		if (w->picked) {
+			go_review(c, w); /* the target was picked first */
+			break;
+		}
 		w->screen = w->pitr ? WZ_TARGET : WZ_DUMP;
 		w->focus = 1;
 		if (!w->pitr)
@@ -985,6 +1212,27 @@ static void accept(struct pgr_console *c, struct pgr_wizard *w)
 			pgr_console_say(c, PGR_ROLE_FAIL, "%s", err.msg);
 			break;
 		}
+		if (w->picker) {
+			/* On its own the picker changes nothing: it hands the target over. */
+			char *cmd = equivalent_command(c, w);
+			char *end = strstr(cmd, " (console wizard)");
+			if (end)
+				*end = 0;
+			snprintf(c->sel_copy, sizeof c->sel_copy, "%s", cmd);
+			if (c->monitor) {
+				pgr_console_say(c, PGR_ROLE_OK, "read-only monitor: target picked: %s (y copies it)",
+				                cmd);
+			} else {
+				w->picker = false;
+				w->picked = true;
+				w->screen = WZ_INCIDENT;
+				w->focus = 0;
+				pgr_console_say(c, PGR_ROLE_OK, "target picked: %s; now who asks and why (optional)",
+				                cmd);
+			}
+			free(cmd);
+			break;
+		}
 		go_review(c, w);
 		break;
 	}
@@ -1006,13 +1254,22 @@ static void accept(struct pgr_console *c, struct pgr_wizard *w)
 	}
 }
 
-static void option(struct pgr_wizard *w, int d)
+static void option(struct pgr_console *c, struct pgr_wizard *w, int d)
 {
 	if (w->screen != WZ_TARGET)
 		return;
 	switch (w->focus) {
-	case 0: w->tkind = (w->tkind + N_KINDS + d) % N_KINDS; break;
-	case 2: w->exclusive = !w->exclusive; break;
+	case 0:
+		w->tkind = (w->tkind + N_KINDS + d) % N_KINDS;
+		if (w->tkind == KIND_EVENT)
+			start_scan(c, w);
+		break;
+	case 2:
+		if (w->tkind == KIND_EVENT)
+			pgr_console_say(c, PGR_ROLE_MUTED, "before an event the target is always exclusive");
+		else
+			w->exclusive = !w->exclusive;
+		break;
 	case 3: w->pause = !w->pause; break;
 	default: break;
 	}
@@ -1046,7 +1303,17 @@ bool pgr_wiz_action(struct pgr_console *c, enum pgr_action a)
 				w->dsel = 0;
 			w->dump_moved = true;
 			break;
-		case WZ_TARGET: w->focus = w->focus + d < 0 ? 0 : w->focus + d > 3 ? 3 : w->focus + d; break;
+		case WZ_TARGET:
+			if (w->tkind == KIND_EVENT && w->focus == 1) {
+				/* Up and Down walk the event list; past its ends, the rows around it. */
+				int n = (int)n_events(w);
+				if (w->esel + d >= 0 && w->esel + d < n) {
+					w->esel += d;
+					break;
+				}
+			}
+			w->focus = w->focus + d < 0 ? 0 : w->focus + d > 3 ? 3 : w->focus + d;
+			break;
 		case WZ_REVIEW: w->review_top += d; break;
 		case WZ_RUN:
 			w->run_top += d;
@@ -1057,7 +1324,7 @@ bool pgr_wiz_action(struct pgr_console *c, enum pgr_action a)
 		return true;
 	}
 	case PGR_ACT_NEXT_PANEL:
-	case PGR_ACT_PREV_PANEL: option(w, a == PGR_ACT_NEXT_PANEL ? 1 : -1); return true;
+	case PGR_ACT_PREV_PANEL: option(c, w, a == PGR_ACT_NEXT_PANEL ? 1 : -1); return true;
 	case PGR_ACT_RESTORE:
 	case PGR_ACT_PITR:
 	case PGR_ACT_BACKUP:
@@ -1089,6 +1356,31 @@ bool pgr_wiz_tick(struct pgr_console *c)
 		return false;
 	if (w->screen == WZ_DUMP)
 		load_dumps(c, w);
+	if (w->scan) {
+		size_t d, t;
+		bool fin;
+		pgr_evscan_progress(w->scan, &d, &t, &fin);
+		char note[200];
+		if (!fin)
+			snprintf(note, sizeof note, "scanning %zu of %zu segments", d, t);
+		else if (!pgr_evscan_ok(w->scan))
+			snprintf(note, sizeof note, "failed");
+		else
+			snprintf(note, sizeof note, "done");
+		if (strcmp(note, w->scan_note) != 0) {
+			if (fin && !strcmp(note, "done")) {
+				/* The newest loss first: the usual pick. */
+				w->esel = 0;
+				for (int i = 0; event_at(w, i); i++)
+					if (pgr_event_is_loss(event_at(w, i)->kind)) {
+						w->esel = i;
+						break;
+					}
+			}
+			snprintf(w->scan_note, sizeof w->scan_note, "%s", note);
+			changed = true;
+		}
+	}
 	if (w->job)
 		changed |= job_harvest(c, w);
 	if (c->wiz == w && w->screen == WZ_RUN && w->run_dir)
@@ -1098,7 +1390,7 @@ bool pgr_wiz_tick(struct pgr_console *c)
 
 int pgr_wiz_wait_ms(const struct pgr_console *c)
 {
-	if (c->wiz && (c->wiz->job || c->wiz->screen == WZ_RUN))
+	if (c->wiz && (c->wiz->job || c->wiz->screen == WZ_RUN || (c->wiz->scan && !scan_finished(c->wiz))))
 		return (int)(POLL_SECONDS * 1000);
 	if (abandoned)
 		return 500;
@@ -1392,90 +1684,239 @@ static const char *const kind_example[] = {
         "an LSN, e.g. 0/3A000060",
         "a restore point made with pg_create_restore_point()",
         "no value: the end of the newest base backup",
+        "just before a DROP, TRUNCATE or mass DELETE found in the archived WAL (list below)",
 };
+
+static void fmt_bytes(uint64_t b, char *buf, size_t n)
+{
+	if (b >= (uint64_t)1 << 30)
+		snprintf(buf, n, "%.1f GiB", (double)b / (double)(1u << 30));
+	else if (b >= (uint64_t)1 << 20)
+		snprintf(buf, n, "%.0f MiB", (double)b / (double)(1u << 20));
+	else
+		snprintf(buf, n, "%.0f KiB", (double)b / 1024.0);
+}
+
+static void fmt_secs(double s, char *buf, size_t n)
+{
+	if (s < 90)
+		snprintf(buf, n, "%.0f s", s < 1 ? 1 : s);
+	else if (s < 5400)
+		snprintf(buf, n, "%.0f min", s / 60);
+	else
+		snprintf(buf, n, "%.1f h", s / 3600);
+}
+
+static void add_error(struct lines *l, const char *msg, const char *hint, int width)
+{
+	lines_wrap(l, A(PGR_ROLE_FAIL) | BOLD, msg, width);
+	if (hint && hint[0]) {
+		char *h = xasprintf("HINT: %s", hint);
+		lines_wrap(l, A(PGR_ROLE_WARN), h, width);
+		free(h);
+	}
+}
+
+/* Where the time under the cursor falls: the verdict and why, the base
+ * backup, the WAL to replay and how long, and warnings. */
+static void assess_lines(struct pgr_console *c, struct pgr_wizard *w, const struct pgr_target *t, struct lines *l,
+                         int width)
+{
+	const struct pgr_facts *f = c->snap ? &c->snap->facts : NULL;
+	if (t->kind == PGR_TARGET_TIME) {
+		const char *zone = f && f->db_timezone[0] ? f->db_timezone : NULL;
+		char *echo = pgr_target_time_echo(t, zone);
+		lines_wrap(l, A(PGR_ROLE_NORMAL), echo, width);
+		free(echo);
+	} else {
+		char *d = pgr_target_describe(t);
+		lines_wrap(l, A(PGR_ROLE_NORMAL), d, width);
+		free(d);
+	}
+	if (!f || !f->have_catalog) {
+		lines_add(l, A(PGR_ROLE_MUTED), 0, "checked against the window once the store's listing arrives");
+		return;
+	}
+	struct pgr_assessment a;
+	pgr_target_assess(t, &f->catalog, f->last_archived_commit, w->replay_bps, &a);
+	if (!a.ok) {
+		char *m = xasprintf("NOT RECOVERABLE: %s", a.verdict);
+		add_error(l, m, a.hint, width);
+		free(m);
+		return;
+	}
+	lines_wrap(l, A(PGR_ROLE_OK) | BOLD, a.verdict, width);
+	char stop[40];
+	fmt_time(a.base->manifest.stop_time, stop, sizeof stop);
+	char *b = xasprintf("base backup %s (ended %s), then WAL on timeline %u", a.base->label, stop, a.timeline);
+	lines_wrap(l, A(PGR_ROLE_NORMAL), b, width);
+	free(b);
+	if (a.replay_bytes) {
+		char by[32], est[160] = "";
+		fmt_bytes(a.replay_bytes, by, sizeof by);
+		if (a.replay_secs >= 0) {
+			char secs[32], rate[32];
+			fmt_secs(a.replay_secs, secs, sizeof secs);
+			fmt_bytes((uint64_t)w->replay_bps, rate, sizeof rate);
+			snprintf(est, sizeof est, ": about %s at %s/s, measured over %zu recover%s here", secs, rate,
+			         w->speed_runs, w->speed_runs == 1 ? "y" : "ies");
+		} else {
+			snprintf(est, sizeof est,
+			         " (no replay speed measured yet: no point-in-time recovery has run here)");
+		}
+		char *m = xasprintf("WAL to replay: about %s%s", by, est);
+		lines_wrap(l, A(PGR_ROLE_NORMAL), m, width);
+		free(m);
+	}
+	if (a.warning[0]) {
+		char *m = xasprintf("WARNING: %s", a.warning);
+		lines_wrap(l, A(PGR_ROLE_WARN) | BOLD, m, width);
+		free(m);
+	}
+}
+
+/* The events found in the WAL, newest first, the picked one marked. */
+static void event_lines(struct pgr_console *c, struct pgr_wizard *w, struct lines *l, int width, int rows)
+{
+	(void)c;
+	if (!w->scan) {
+		lines_wrap(l, A(PGR_ROLE_WARN), w->scan_note[0] ? w->scan_note : "no scan", width);
+		return;
+	}
+	size_t done, total;
+	bool fin;
+	pgr_evscan_progress(w->scan, &done, &total, &fin);
+	if (!fin) {
+		char *m = xasprintf("Scanning the archived WAL for DROP, TRUNCATE and mass DELETE/UPDATE: %zu of %zu "
+		                    "segments  (%s cancels)",
+		                    done, total, key_of(PGR_ACT_CLOSE));
+		lines_wrap(l, A(PGR_ROLE_NORMAL), m, width);
+		free(m);
+		return;
+	}
+	if (!pgr_evscan_ok(w->scan)) {
+		const struct pgr_error *e = pgr_evscan_error(w->scan);
+		char *m = xasprintf("event scan: %s", e->msg);
+		add_error(l, m, e->hint, width);
+		free(m);
+		return;
+	}
+	int n = (int)n_events(w);
+	if (n == 0) {
+		lines_add(l, A(PGR_ROLE_OK), 0, "no destructive event in the archived WAL");
+		return;
+	}
+	char *h = xasprintf("%d event%s in the archived WAL, newest first (%s/%s pick):", n, n == 1 ? "" : "s",
+	                    key_of(PGR_ACT_UP), key_of(PGR_ACT_DOWN));
+	lines_add(l, A(PGR_ROLE_MUTED), 0, h);
+	free(h);
+	int list_rows = rows - 3;
+	if (list_rows < 1)
+		list_rows = 1;
+	if (w->esel < w->etop)
+		w->etop = w->esel;
+	if (w->esel >= w->etop + list_rows)
+		w->etop = w->esel - list_rows + 1;
+	for (int i = w->etop; i < n && i < w->etop + list_rows; i++) {
+		const struct pgr_event *e = event_at(w, i);
+		char t[40];
+		fmt_time(e->time, t, sizeof t);
+		struct strbuf sb = STRBUF_INIT;
+		sb_printf(&sb, "%s %s  %-11s %s  ", i == w->esel ? ">" : " ", t, pgr_event_kind_name(e->kind),
+		          e->db_name ? e->db_name : "?");
+		for (size_t r = 0; r < e->n_rels; r++)
+			sb_printf(&sb, "%s%s", r ? ", " : "", e->rels[r].name ? e->rels[r].name : "?");
+		if (e->rows >= 0)
+			sb_printf(&sb, "  %lld rows", (long long)e->rows);
+		sb_printf(&sb, "  xid %llu", (unsigned long long)e->xid);
+		if (e->kind == PGR_EVENT_REWRITE)
+			sb_append(&sb, "  (rewrite, no data lost)");
+		int attr = i == w->esel && w->focus == 1 ? A(PGR_ROLE_SELECTION) | BOLD
+		        : pgr_event_is_loss(e->kind)     ? A(PGR_ROLE_NORMAL)
+		                                         : A(PGR_ROLE_MUTED);
+		lines_add(l, attr, 0, sb_str(&sb));
+		sb_free(&sb);
+	}
+	const struct pgr_event *e = event_at(w, w->esel);
+	if (e) {
+		char t[40];
+		pgr_time_format_utc(e->time, t, sizeof t);
+		char *m =
+		        xasprintf("Recover to just before it: recovery_target_xid = %llu, exclusive (its commit at %s "
+		                  "is left out)",
+		                  (unsigned long long)e->xid, t);
+		lines_wrap(l, A(PGR_ROLE_OK) | BOLD, m, width);
+		free(m);
+	}
+}
 
 static void draw_target(struct pgr_console *c, struct pgr_wizard *w, int y, int x, int width, int h)
 {
 	int yy = y;
 	const struct pgr_facts *f = c->snap ? &c->snap->facts : NULL;
-	if (!f || !f->have_catalog) {
-		pgr_w_put(yy++, x, width, A(PGR_ROLE_MUTED), "Recoverable window: waiting for the store's listing...");
-	} else if (!f->window.exists) {
-		pgr_w_printf(yy++, x, width, A(PGR_ROLE_FAIL) | BOLD, "NO RECOVERABLE WINDOW: %s",
-		             f->window.why_not ? f->window.why_not : "unknown");
-	} else {
-		char a[40], b[40];
-		fmt_time(f->window.earliest, a, sizeof a);
-		fmt_time(f->window.latest, b, sizeof b);
-		pgr_w_printf(yy++, x, width, A(PGR_ROLE_NORMAL), "Recoverable window (timeline %u): %s .. %s",
-		             f->window.timeline, a, b);
-		pgr_w_printf(yy++, x, width, A(PGR_ROLE_MUTED),
-		             "from base backup %s on; the newest base that ends before the target is used",
-		             f->window.earliest_base ? f->window.earliest_base : "?");
-	}
-	yy++;
-	int ox = x + 16, ow = width - 16;
-	label(yy, x + 2, w->focus == 0, "Kind");
-	draw_options(yy, ox, ow, kind_names, N_KINDS, w->tkind);
-	yy += 2;
-	label(yy, x + 2, w->focus == 1, "Target");
-	if (w->tkind == PGR_TARGET_IMMEDIATE)
-		pgr_w_put(yy, ox, ow, A(PGR_ROLE_MUTED), kind_example[PGR_TARGET_IMMEDIATE]);
-	else
-		draw_field(yy, ox, ow > 50 ? 50 : ow, &w->target, w->focus == 1, NULL);
-	yy++;
-	if (w->tkind != PGR_TARGET_IMMEDIATE)
-		pgr_w_put(yy, ox, ow, A(PGR_ROLE_MUTED), kind_example[w->tkind]);
-	yy += 2;
-	static const char *const incl[] = {"inclusive", "exclusive"};
-	label(yy, x + 2, w->focus == 2, "Include");
-	draw_options(yy, ox, ow, incl, 2, w->exclusive ? 1 : 0);
-	yy += 2;
-	static const char *const at[] = {"promote", "pause"};
-	label(yy, x + 2, w->focus == 3, "At target");
-	draw_options(yy, ox, ow, at, 2, w->pause ? 1 : 0);
-	pgr_w_put(yy, ox + 24, ow - 24, A(PGR_ROLE_MUTED),
-	          w->pause ? "stop read-only at the target; U promotes later" : "open for writes at the target");
-	yy += 2;
-
-	/* The live echo, or what is wrong with the input and what to do. */
 	struct pgr_target t;
 	struct pgr_error err = {0};
 	char *v = field_value(&w->target);
-	bool empty = !v && w->tkind != PGR_TARGET_IMMEDIATE;
+	bool empty = !v && w->tkind != PGR_TARGET_IMMEDIATE && w->tkind != KIND_EVENT;
 	free(v);
-	struct lines l = {0};
-	if (empty) {
-		/* nothing typed yet */
-	} else if (!parse_target(w, &t, &err)) {
-		lines_wrap(&l, A(PGR_ROLE_FAIL) | BOLD, err.msg, width - 2);
-		if (err.hint[0]) {
-			char *hint = xasprintf("HINT: %s", err.hint);
-			lines_wrap(&l, A(PGR_ROLE_WARN), hint, width - 2);
-			free(hint);
-		}
+	bool parsed = !empty && parse_target(w, &t, &err);
+	if (!f || !f->have_catalog) {
+		pgr_w_put(yy++, x, width, A(PGR_ROLE_MUTED), "Recoverable window: waiting for the store's listing...");
 	} else {
-		if (t.kind == PGR_TARGET_TIME) {
-			const char *zone = f && f->db_timezone[0] ? f->db_timezone : NULL;
-			char *echo = pgr_target_time_echo(&t, zone);
-			lines_wrap(&l, A(PGR_ROLE_NORMAL), echo, width - 2);
-			free(echo);
+		if (!f->window.exists) {
+			pgr_w_printf(yy++, x, width, A(PGR_ROLE_FAIL) | BOLD, "NO RECOVERABLE WINDOW: %s",
+			             f->window.why_not ? f->window.why_not : "unknown");
 		} else {
-			char *d = pgr_target_describe(&t);
-			lines_wrap(&l, A(PGR_ROLE_NORMAL), d, width - 2);
-			free(d);
+			char a[40], b[40];
+			fmt_time(f->window.earliest, a, sizeof a);
+			fmt_time(f->window.latest, b, sizeof b);
+			pgr_w_printf(yy++, x, width, A(PGR_ROLE_NORMAL), "Recoverable window (timeline %u): %s .. %s%s",
+			             f->window.timeline, a, b,
+			             f->window.gap_after ? "  (WAL after it has a hole)" : "");
 		}
-		struct pgr_error werr = {0};
-		if (f && f->have_catalog && !pgr_target_check_window(&t, &f->catalog, &f->window, &werr)) {
-			lines_wrap(&l, A(PGR_ROLE_FAIL) | BOLD, werr.msg, width - 2);
-			if (werr.hint[0]) {
-				char *hint = xasprintf("HINT: %s", werr.hint);
-				lines_wrap(&l, A(PGR_ROLE_WARN), hint, width - 2);
-				free(hint);
-			}
-		} else if (f && f->have_catalog) {
-			lines_add(&l, A(PGR_ROLE_OK), 0, "inside the recoverable window");
-		}
+		bool cur = parsed && t.kind == PGR_TARGET_TIME;
+		int max = h >= 28 ? 7 : h >= 22 ? 5 : 4;
+		yy += pgr_picker_draw_bars(f, cur, cur ? t.time : 0, yy, x, width, max, c->unicode);
+	}
+	int ox = x + 12, ow = width - 12;
+	label(yy, x + 1, w->focus == 0, "Kind");
+	draw_options(yy, ox, ow, kind_names, N_KINDS, w->tkind);
+	yy++;
+	label(yy, x + 1, w->focus == 1, w->tkind == KIND_EVENT ? "Event" : "Target");
+	if (w->tkind == PGR_TARGET_IMMEDIATE)
+		pgr_w_put(yy, ox, ow, A(PGR_ROLE_MUTED), kind_example[PGR_TARGET_IMMEDIATE]);
+	else if (w->tkind == KIND_EVENT)
+		pgr_w_put(yy, ox, ow, A(PGR_ROLE_MUTED), kind_example[KIND_EVENT]);
+	else
+		draw_field(yy, ox, ow > 50 ? 50 : ow, &w->target, w->focus == 1, NULL);
+	yy++;
+	if (w->tkind != PGR_TARGET_IMMEDIATE && w->tkind != KIND_EVENT)
+		pgr_w_put(yy++, ox, ow, A(PGR_ROLE_MUTED), kind_example[w->tkind]);
+	static const char *const incl[] = {"inclusive", "exclusive"};
+	label(yy, x + 1, w->focus == 2, "Include");
+	draw_options(yy, ox, ow, incl, 2, w->exclusive || w->tkind == KIND_EVENT ? 1 : 0);
+	yy++;
+	static const char *const at[] = {"promote", "pause"};
+	label(yy, x + 1, w->focus == 3, "At target");
+	draw_options(yy, ox, ow, at, 2, w->pause ? 1 : 0);
+	pgr_w_put(yy, ox + 24, ow - 24, A(PGR_ROLE_MUTED),
+	          w->pause ? "stop read-only at the target to inspect; U promotes or moves it later"
+	                   : "open for writes at the target");
+	yy += 2;
+
+	struct lines l = {0};
+	int rows = y + h - yy;
+	if (w->tkind == KIND_EVENT) {
+		event_lines(c, w, &l, width - 2, rows);
+	} else if (empty) {
+		if (w->tkind == PGR_TARGET_TIME)
+			lines_add(&l, A(PGR_ROLE_MUTED), 0,
+			          "type a time with its zone, or move the cursor with the arrows (End: the latest "
+			          "point)");
+	} else if (!parsed) {
+		add_error(&l, err.msg, err.hint, width - 2);
+	} else {
+		assess_lines(c, w, &t, &l, width - 2);
 	}
 	for (int i = 0; i < l.n && yy + i < y + h; i++)
 		pgr_w_put(yy + i, x + 2, width - 2, l.v[i].attr, l.v[i].text);
@@ -1805,9 +2246,17 @@ static void key_line(struct pgr_console *c, struct pgr_wizard *w, int y)
 		snprintf(buf, sizeof buf, "%s/%s pick  %s review the plan  %s back  %s help", up, down, enter, esc, h);
 		break;
 	case WZ_TARGET:
-		snprintf(buf, sizeof buf, "type the target  %s/%s row  %s/%s option  %s review  %s back  %s help", up,
-		         down, key_code(KEY_LEFT, PGR_ACT_PREV_PANEL), key_code(KEY_RIGHT, PGR_ACT_NEXT_PANEL), enter,
-		         esc, h);
+		if (w->tkind == PGR_TARGET_TIME && w->focus == 1)
+			snprintf(buf, sizeof buf,
+			         "type a time, or move: Left/Right min  S-Left/Right hour  PgUp/PgDn day  Home/End  %s "
+			         "%s  "
+			         "%s %s",
+			         enter, w->picker ? "pick" : "review", esc, w->picker ? "close" : "back");
+		else
+			snprintf(buf, sizeof buf, "%s/%s %s  %s/%s option  %s %s  %s %s  %s help", up, down,
+			         w->tkind == KIND_EVENT && w->focus == 1 ? "event" : "row",
+			         key_code(KEY_LEFT, PGR_ACT_PREV_PANEL), key_code(KEY_RIGHT, PGR_ACT_NEXT_PANEL), enter,
+			         w->picker ? "pick" : "review", esc, w->picker ? "close" : "back", h);
 		break;
 	case WZ_REVIEW:
 		if (w->check == CHECK_REFUSED)
@@ -1849,9 +2298,12 @@ void pgr_wiz_draw(struct pgr_console *c, int top, int bottom)
 			wrole = w->starting ? PGR_ROLE_WARN : status_role(w->info.status);
 		}
 	} else {
-		snprintf(title, sizeof title, "%s wizard on %s", w->pitr ? "Point-in-time recovery" : "Restore",
-		         env_name(c));
-		word = "nothing changed yet";
+		if (w->picker)
+			snprintf(title, sizeof title, "PITR target picker on %s", env_name(c));
+		else
+			snprintf(title, sizeof title, "%s wizard on %s", w->pitr ? "Point-in-time recovery" : "Restore",
+			         env_name(c));
+		word = w->picker && c->monitor ? "read-only" : "nothing changed yet";
 	}
 	pgr_w_box(top, 0, h, COLS, title, word, wrole, true, c->unicode);
 	int x = 3, width = COLS - 6;

@@ -16,6 +16,10 @@
  * `:restore LABEL` (the dump to select) or `:pitr TARGET` (the target to
  * start from); NULL or "" for none. */
 void pgr_wiz_open(struct pgr_console *c, bool pitr, const char *arg);
+/* w or `:window`: the target picker on its own (the PITR wizard's target
+ * step): bars, cursor, events. Enter hands the target to the PITR wizard,
+ * or in the monitor only shows it and makes y copy the command. */
+void pgr_wiz_open_picker(struct pgr_console *c, const char *arg);
 /* U: the run the banner (or the open run view) names: a running one is
  * shown; an interrupted, failed, cancelled or waiting one is resumed after
  * the environment's name is typed. */

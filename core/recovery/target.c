@@ -1367,22 +1367,32 @@ static void assess_time(const struct pgr_target *t, const struct pgr_catalog *ca
 			lastsp = &sp[i];
 		}
 	}
+	struct pgr_window w;
+	pgr_catalog_window(cat, &w);
+	if (w.exists)
+		hint_window(&hint, cat, &w, false);
+	pgr_window_free(&w);
 	if (t->time > last || (t->time == last && t->usec > 0)) {
 		fmt_utc(last, 0, a1, sizeof a1);
 		if (lastsp->missing) {
 			set_verdict(a,
-			            "%s is after the last recoverable point %s: WAL segment %s is missing, so replay "
-			            "cannot go past %s",
-			            when, a1, lastsp->missing, lastsp->last_wal);
-			snprintf(a->hint, sizeof a->hint,
-			         "Pick %s or earlier. WAL archived after the hole needs a base backup taken after it.",
-			         a1);
+			            "%s is after the end of the recoverable window: WAL segment %s is missing, so "
+			            "replay cannot go past %s (%s)",
+			            when, lastsp->missing, lastsp->last_wal, a1);
+			sb_printf(
+			        &hint,
+			        " Pick %s or earlier; WAL archived after the hole needs a base backup taken after it.",
+			        a1);
 		} else {
-			set_verdict(a, "%s is after the end of the archived WAL (segment %s, archived %s)", when,
-			            lastsp->last_wal, a1);
-			snprintf(a->hint, sizeof a->hint,
-			         "Pick %s or earlier; is archiving lagging? `pgrescue status` shows the archiver.", a1);
+			set_verdict(a,
+			            "%s is after the end of the recoverable window: the archived WAL ends with segment "
+			            "%s, archived %s",
+			            when, lastsp->last_wal, a1);
+			sb_printf(&hint,
+			          " Pick %s or earlier; is archiving lagging? `pgrescue status` shows the archiver.",
+			          a1);
 		}
+		snprintf(a->hint, sizeof a->hint, "%s", sb_str(&hint));
 	} else if (running) {
 		char st[64], en[64];
 		fmt_utc(running->manifest.start_time, 0, st, sizeof st);
@@ -1391,14 +1401,17 @@ static void assess_time(const struct pgr_target *t, const struct pgr_catalog *ca
 		            "%s falls inside base backup %s's own run (%s .. %s): a base backup is consistent only "
 		            "from its end, and no older base backup's WAL reaches this time",
 		            when, running->label, st, en);
+		sb_reset(&hint);
 		sb_printf(&hint, "Pick %s or later (the end of %s).", en, running->label);
 		hint_dump(&hint, cat, t->time);
 		snprintf(a->hint, sizeof a->hint, "%s", sb_str(&hint));
 	} else if (t->time <= first) {
 		fmt_utc(first, 0, a1, sizeof a1);
-		set_verdict(a, "%s is before the earliest recoverable point %s (when base backup %s ended)", when, a1,
-		            sp[0].base->label);
-		sb_printf(&hint, "Pick a time after %s.", a1);
+		set_verdict(a,
+		            "%s is before the recoverable window: the earliest recoverable point is %s (when base "
+		            "backup %s ended)",
+		            when, a1, sp[0].base->label);
+		sb_printf(&hint, " Pick a time after %s.", a1);
 		hint_dump(&hint, cat, t->time);
 		snprintf(a->hint, sizeof a->hint, "%s", sb_str(&hint));
 	} else {
@@ -1417,7 +1430,9 @@ static void assess_time(const struct pgr_target *t, const struct pgr_catalog *ca
 		            "%s, and the next base backup%s%s is consistent only from %s",
 		            when, before && before->missing ? before->missing : "?", before ? before->base->label : "?",
 		            a1, after ? " " : "", after ? after->base->label : "", a2);
-		snprintf(a->hint, sizeof a->hint, "Pick %s or earlier, or %s or later.", a1, a2);
+		sb_reset(&hint);
+		sb_printf(&hint, "Pick %s or earlier, or %s or later.", a1, a2);
+		snprintf(a->hint, sizeof a->hint, "%s", sb_str(&hint));
 	}
 	sb_free(&hint);
 	pgr_spans_free(sp, n);

@@ -857,11 +857,11 @@ static void assess_gap_and_base_run(void **state)
 	t = time_target(T0 + HOUR);
 	pgr_target_assess(&t, &cat, 0, 0, &as);
 	assert_false(as.ok);
-	assert_contains(as.verdict, "before the earliest recoverable point");
+	assert_contains(as.verdict, "before the recoverable window");
 	t = time_target(T0 + 50 * HOUR);
 	pgr_target_assess(&t, &cat, 0, 0, &as);
 	assert_false(as.ok);
-	assert_contains(as.verdict, "after the end of the archived WAL");
+	assert_contains(as.verdict, "after the end of the recoverable window");
 	pgr_catalog_free(&cat);
 	fx_free(&f);
 }
