@@ -252,7 +252,7 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 		pgr_target_assess(&o->target, cat, 0, 0, &a);
 		if (!a.ok) {
 			char *d = pgr_target_describe(&o->target);
-			pgr_error_set(err, PGR_ERR_USAGE, "target %s cannot be recovered: %s", d, a.verdict);
+			pgr_error_set(err, PGR_ERR_USAGE, "target %s %s", d, a.verdict + a.subject_len);
 			if (a.hint[0])
 				pgr_error_hint(err, "%s", a.hint);
 			free(d);

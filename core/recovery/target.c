@@ -1434,6 +1434,8 @@ static void assess_time(const struct pgr_target *t, const struct pgr_catalog *ca
 		sb_printf(&hint, "Pick %s or earlier, or %s or later.", a1, a2);
 		snprintf(a->hint, sizeof a->hint, "%s", sb_str(&hint));
 	}
+	if (!strncmp(a->verdict, when, strlen(when)) && a->verdict[strlen(when)] == ' ')
+		a->subject_len = strlen(when) + 1;
 	sb_free(&hint);
 	pgr_spans_free(sp, n);
 }

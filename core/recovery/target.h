@@ -79,10 +79,11 @@ struct pgr_assessment {
 	uint64_t replay_bytes; /* WAL from the base's start to about the target; 0 unknown */
 	double replay_secs; /* at replay_bps; negative when unknown */
 	char warning[600]; /* "" when none */
+	size_t subject_len; /* verdict begins with the target's time in UTC and a space: its length, else 0 */
 };
 /* last_commit: the last archived commit time (0 unknown); replay_bps: the
  * measured replay speed in bytes per second (0 unknown). */
-void pgr_target_assess(const struct pgr_target *t, const struct pgr_catalog *cat, time_t last_commit,
-                       double replay_bps, struct pgr_assessment *a);
+void pgr_target_assess(const struct pgr_target *t, const struct pgr_catalog *cat, time_t last_commit, double replay_bps,
+                       struct pgr_assessment *a);
 
 #endif
