@@ -9,7 +9,12 @@
 # how many of those are typed text, and the key presses that are not typed
 # text (the wizard's own navigation). The run is then followed to its end
 # and the table checked, so the count is of a recovery that worked.
-# Usage: bench/keystrokes.sh   (PGRESCUE=path/to/pgrescue, default build/pgrescue)
+# MODE=event instead picks the target from the destructive-event finder:
+# on the target step Up, Left (the kind "event"), the scan lists the DROP
+# (preselected as the newest loss) and Enter goes on: "recover to just
+# before the DROP", exact (its xid, exclusive), with no time typed.
+# Usage: bench/keystrokes.sh   (PGRESCUE=path/to/pgrescue, default build/pgrescue;
+#        MODE=time (default) or MODE=event)
 # Everything lives in a temp root (XDG dirs too); the sandbox is taken down
 # and the tmux server killed at the end, also when interrupted.
 set -uo pipefail
@@ -18,6 +23,7 @@ top=$(cd "$here/.." && pwd)
 : "${PGRESCUE:=$top/build/pgrescue}"
 : "${INCIDENT:=INC-4711}"
 : "${REASON:=orders table dropped}"
+: "${MODE:=time}"
 export PGR_TEST_LIB="$top/tests/lib" PGRESCUE
 . "$top/tests/lib/tap.sh"
 . "$top/tests/lib/pgcluster.sh"
@@ -45,6 +51,9 @@ trap bench_cleanup EXIT
 
 # The incident: a table, a time noted (with its zone), the table dropped.
 sb_sql "CREATE TABLE orders AS SELECT g AS id FROM generate_series(1, 4321) g" || exit 1
+# The table existed before the last base backup, as it would in production
+# (the event list then names it from that backup's catalog).
+"$PGRESCUE" --env sandbox backup >"$PGT_ROOT/backup.log" 2>&1 || { cat "$PGT_ROOT/backup.log"; exit 1; }
 sleep 1.2
 T=$(date -u '+%Y-%m-%d %H:%M:%SZ')
 sleep 1.2
@@ -84,8 +93,16 @@ press Enter
 type_text "$REASON"
 press Enter
 need "Recoverable window" 10 "the target screen"
-type_text "$T"
-need "inside the recoverable window" 10 "the target accepted"
+if [ "$MODE" = event ]; then
+	press Up
+	press Left
+	need "events? in the archived WAL, newest first" 300 "the event list"
+	need "> .* drop .*public.orders" 10 "the DROP of orders preselected"
+	T="just before the DROP (event)"
+else
+	type_text "$T"
+	need "inside the recoverable window" 10 "the target accepted"
+fi
 press Enter
 need "Checks passed" 120 "the checked plan"
 press Enter
@@ -100,6 +117,10 @@ rows=$(sb_sql "SELECT count(*) FROM orders")
 
 echo "PITR from the dashboard to a confirmed run (target $T; the run finished, orders has $rows rows):"
 echo "  keystrokes:                  $confirmed_at (each typed character counts one)"
-echo "  of which typed text:         $n_text (incident ${#INCIDENT}, reason ${#REASON}, time ${#T}, environment name 7)"
+if [ "$MODE" = event ]; then
+	echo "  of which typed text:         $n_text (incident ${#INCIDENT}, reason ${#REASON}, environment name 7; no time typed)"
+else
+	echo "  of which typed text:         $n_text (incident ${#INCIDENT}, reason ${#REASON}, time ${#T}, environment name 7)"
+fi
 echo "  key presses that are not typed text: $n_press ($(echo $presses | tr ' ' '\n' | sort | uniq -c | awk '{printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1}'))"
 echo "  with the incident and reason left empty: $((confirmed_at - ${#INCIDENT} - ${#REASON})) keystrokes"

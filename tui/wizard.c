@@ -1371,8 +1371,9 @@ bool pgr_wiz_tick(struct pgr_console *c)
 			if (fin && !strcmp(note, "done")) {
 				/* The newest loss first: the usual pick. */
 				w->esel = 0;
-				for (int i = 0; event_at(w, i); i++)
-					if (pgr_event_is_loss(event_at(w, i)->kind)) {
+				const struct pgr_event *e;
+				for (int i = 0; (e = event_at(w, i)) != NULL; i++)
+					if (pgr_event_is_loss(e->kind)) {
 						w->esel = i;
 						break;
 					}
@@ -1819,6 +1820,8 @@ static void event_lines(struct pgr_console *c, struct pgr_wizard *w, struct line
 		w->etop = w->esel - list_rows + 1;
 	for (int i = w->etop; i < n && i < w->etop + list_rows; i++) {
 		const struct pgr_event *e = event_at(w, i);
+		if (!e)
+			break;
 		char t[40];
 		fmt_time(e->time, t, sizeof t);
 		struct strbuf sb = STRBUF_INIT;

@@ -83,8 +83,11 @@ is "$ye_rc" 2 "--yes without --env is refused"
 like "$ye_err" "--yes needs --env" "it asks for the environment by name"
 
 # The directory the data directory would be moved to is occupied.
-export PGRESCUE_NOW=$(date -u +%s)
-label=$(date -u -d "@$PGRESCUE_NOW" +%Y%m%d-%H%M%S)
+# Pinned (RFC 3339, as pgr_now reads it): a loaded machine may reach the
+# plan in a later second, whose name would then be free.
+now=$(date -u +%s)
+export PGRESCUE_NOW=$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)
+label=$(date -u -d "@$now" +%Y%m%d-%H%M%S)
 mkdir "$SB/data.pitr-$label"
 run_cmd occ "$PGRESCUE" --env sandbox pitr --time "$T" --yes
 is "$occ_rc" 1 "an occupied directory for the old data is refused"
