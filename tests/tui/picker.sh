@@ -202,6 +202,14 @@ ok $? "the PITR run finishes" || diag "$TMX_SCREEN"
 is "$(sb_sql "SELECT count(*) FROM victim")" 1234 "victim has its 1234 rows again"
 is "$(sb_sql "SELECT count(*) FROM gone")" 77 "gone, dropped after the TRUNCATE, is back too"
 tmx_keys d
+# That recovery measured this machine's replay speed: estimates use it now.
+tmx_keys w
+tmx_wait_for "PITR target picker on sandbox" 5
+tmx_keys End
+tmx_wait_for "WAL to replay: about [0-9.]+ [KMG]iB: about [0-9.]+ (s|min|h) at [0-9.]+ [KMG]iB/s, measured over 1 recovery here" 30
+ok $? "after a recovery the WAL to replay comes with a time estimate from its measured speed" || diag "$TMX_SCREEN"
+like "$TMX_SCREEN" "TL 2" "and the new timeline has its own bar"
+tmx_keys Escape
 quit_clean "picker console"
 
 done_testing
