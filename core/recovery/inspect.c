@@ -17,6 +17,7 @@
 
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "recovery/audit.h"
 #include "recovery/runner.h"
 #include "source/pg.h"
 #include "storage/layout.h"
@@ -655,28 +656,18 @@ static char *trimmed(const char *sql)
 	return xstrndup(sql, n);
 }
 
-bool pgr_inspect_query(const char *run_dir, const char *sql, const struct pgr_inspect_limits *lim,
-                       struct pgr_qtable *out, struct pgr_error *err)
+static bool query_on(const struct pgr_plan *p, const char *sql, int rows, int secs, struct pgr_qtable *out,
+                     struct pgr_error *err)
 {
-	memset(out, 0, sizeof *out);
-	int rows, secs;
-	limits(lim, &rows, &secs);
-	if (!pgr_inspect_sql_allowed(sql, err))
+	const char *db = pgr_kv_get(&p->params, "database");
+	PGconn *c = pgr_pg_connect(p->env.dsn, db ? db : "postgres", 5, err);
+	if (!c)
 		return false;
-	struct pgr_plan p;
-	if (!load_pitr_plan(run_dir, &p, err))
-		return false;
-	const char *db = pgr_kv_get(&p.params, "database");
-	PGconn *c = pgr_pg_connect(p.env.dsn, db ? db : "postgres", 5, err);
-	if (!c) {
-		pgr_plan_free(&p);
-		return false;
-	}
 	char *v = NULL;
 	bool ok = pgr_pg_value(c, "SELECT pg_is_in_recovery()", &v, err);
 	if (ok && !(v && !strcmp(v, "t"))) {
 		struct pgr_pitr_stop st = {.live = true};
-		ok = check_recovering(&p, &st, err);
+		ok = check_recovering(p, &st, err);
 	}
 	free(v);
 	char *set = xasprintf("SET LOCAL statement_timeout = '%ds'", secs);
@@ -722,6 +713,53 @@ bool pgr_inspect_query(const char *run_dir, const char *sql, const struct pgr_in
 	PQclear(res);
 	PQclear(PQexec(c, "ROLLBACK"));
 	PQfinish(c);
+	return ok;
+}
+
+/* Who ran what on the recovered database is worth keeping, read-only or not. */
+static void audit_query(const struct pgr_plan *p, const char *sql, const char *outcome, const char *detail)
+{
+	struct pgr_audit a;
+	struct pgr_error aerr = {0};
+	if (!pgr_audit_open(&a, p->env.audit_log, p->env.audit_key_file, &aerr))
+		return;
+	char *cmd = xasprintf("read-only query on the paused server: %.2000s", sql);
+	struct pgr_audit_event ev = {
+	        .env = p->env.name,
+	        .incident = p->incident,
+	        .reason = p->reason,
+	        .run = p->run_id,
+	        .plan = p->kind,
+	        .step = "inspect",
+	        .phase = !strcmp(outcome, "refused") ? "refused" : "inspect",
+	        .command = cmd,
+	        .outcome = outcome,
+	        .detail = detail,
+	        .duration_ms = -1,
+	};
+	pgr_audit_append(&a, &ev, &aerr);
+	pgr_audit_close(&a);
+	free(cmd);
+}
+
+bool pgr_inspect_query(const char *run_dir, const char *sql, const struct pgr_inspect_limits *lim,
+                       struct pgr_qtable *out, struct pgr_error *err)
+{
+	memset(out, 0, sizeof *out);
+	int rows, secs;
+	limits(lim, &rows, &secs);
+	struct pgr_plan p;
+	if (!load_pitr_plan(run_dir, &p, err))
+		return false;
+	bool allowed = pgr_inspect_sql_allowed(sql, err);
+	bool ok = allowed && query_on(&p, sql ? sql : "", rows, secs, out, err);
+	char *detail = ok ? xasprintf("%zu row%s%s", out->n_rows, out->n_rows == 1 ? "" : "s",
+	                              out->truncated ? " (more left off)" : "")
+	                  : xstrdup(err->msg);
+	audit_query(&p, sql ? sql : "", ok ? "ok" : allowed ? "failed" : "refused", detail);
+	free(detail);
+	if (!ok)
+		pgr_qtable_free(out);
 	pgr_plan_free(&p);
 	return ok;
 }

@@ -79,7 +79,8 @@ bool pgr_inspect_sql_allowed(const char *sql, struct pgr_error *err);
  * than reading are denied by the server itself), DECLARE a cursor for the
  * query (one statement, no data-modifying WITH), FETCH max_rows + 1,
  * ROLLBACK. Errors carry the server's words as DETAIL and a HINT by SQLSTATE
- * (read-only, permission, timeout, syntax). */
+ * (read-only, permission, timeout, syntax). Each query is audited (step
+ * "inspect", the SQL, outcome ok with the row count, refused or failed). */
 bool pgr_inspect_query(const char *run_dir, const char *sql, const struct pgr_inspect_limits *lim,
                        struct pgr_qtable *out, struct pgr_error *err);
 

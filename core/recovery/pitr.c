@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -1520,16 +1521,14 @@ static void fmt_epoch(double t, char *buf, size_t n)
 		snprintf(buf, n, "none");
 		return;
 	}
-	char base[32];
 	time_t secs = (time_t)t;
-	pgr_time_format_utc(secs, base, sizeof base);
-	/* "YYYY-MM-DD HH:MM:SS UTC" -> milliseconds before the zone. */
 	int ms = (int)((t - (double)secs) * 1000 + 0.5);
 	if (ms > 999)
 		ms = 999;
-	char *utc = strstr(base, " UTC");
-	if (utc)
-		*utc = '\0';
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char base[32];
+	strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
 	snprintf(buf, n, "%s.%03d UTC", base, ms);
 }
 
@@ -1687,18 +1686,14 @@ static bool check_target(const struct pgr_plan *p, const struct pgr_pitr_stop *s
 		pgr_error_hint(err, "Give a later target, or promote with `pgrescue runs resume %s`.", run);
 	} else if (t->kind == PGR_TARGET_IMMEDIATE) {
 		ok = pgr_error_set(err, PGR_ERR_USAGE,
-		                   "target %s is the first consistent point, not later than where replay stopped (%s)",
+		                   "target %s is the first consistent point, not later than where replay stopped: %s",
 		                   to, where);
 		pgr_error_hint(err, "%s", again);
 	} else if (t->kind == PGR_TARGET_TIME) {
 		double tt = (double)t->time + t->usec / 1e6;
 		if (st->xact_time > 0 && tt <= st->xact_time) {
-			char when[48];
-			fmt_epoch(st->xact_time, when, sizeof when);
-			ok = pgr_error_set(err, PGR_ERR_USAGE,
-			                   "target %s is not later than where replay stopped: the last transaction "
-			                   "replayed committed at %s (%s)",
-			                   to, when, where);
+			ok = pgr_error_set(err, PGR_ERR_USAGE, "target %s is not later than where replay stopped: %s",
+			                   to, where);
 			pgr_error_hint(err, "%s", again);
 		} else if (st->xact_time <= 0) {
 			snprintf(
@@ -1708,11 +1703,8 @@ static bool check_target(const struct pgr_plan *p, const struct pgr_pitr_stop *s
 		}
 	} else if (t->kind == PGR_TARGET_LSN) {
 		if (st->lsn && t->lsn <= st->lsn) {
-			char l[32];
-			pgr_lsn_format(st->lsn, l, sizeof l);
-			ok = pgr_error_set(err, PGR_ERR_USAGE,
-			                   "target %s is not later than where replay stopped, LSN %s (%s)", to, l,
-			                   where);
+			ok = pgr_error_set(err, PGR_ERR_USAGE, "target %s is not later than where replay stopped: %s",
+			                   to, where);
 			pgr_error_hint(err, "%s", again);
 		}
 	} else {

@@ -257,6 +257,10 @@ static bool journal_load(const char *dir, const struct pgr_plan *p, struct journ
 			/* Pending again: the next runner checks its postcondition and runs it. */
 			v->state[i] = PGR_STEP_PENDING;
 			v->started[i] = v->ended[i] = 0;
+			/* A later gate no longer waits: the steps before it run first. */
+			for (size_t j = (size_t)i + 1; j < n; j++)
+				if (v->state[j] == PGR_STEP_WAITING)
+					v->state[j] = PGR_STEP_PENDING;
 			free(v->report[i]);
 			v->report[i] = NULL;
 			v->gate_open[i] = false;

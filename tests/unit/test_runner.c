@@ -436,6 +436,7 @@ static void test_reopen(void **state)
 	assert_int_equal(info.current, 1);
 	assert_int_equal(info.steps[0].state, PGR_STEP_DONE);
 	assert_int_equal(info.steps[1].state, PGR_STEP_PENDING);
+	assert_int_equal(info.steps[2].state, PGR_STEP_PENDING); /* its gate waits again only when reached */
 	assert_null(info.steps[1].report);
 	assert_non_null(strstr(info.message, "reopened at step b: target moved"));
 	pgr_run_info_free(&info);
