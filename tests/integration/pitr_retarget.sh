@@ -36,7 +36,7 @@ sb_sql "INSERT INTO ledger SELECT g FROM generate_series(101, 250) g"
 sleep 1.2
 T2=$(now_utc)
 sleep 1.2
-sb_sql "INSERT INTO ledger SELECT g FROM generate_series(251, 400) g"
+X3=$(sb_sql "INSERT INTO ledger SELECT g FROM generate_series(251, 400) g; SELECT txid_current()")
 sb_sql "DELETE FROM ledger" # the incident
 seg=$(sb_sql "SELECT pg_walfile_name(pg_switch_wal())")
 wait_for 60 archived "$seg" || bail_out "WAL segment $seg was not archived"
@@ -110,6 +110,10 @@ ok "$([ -f "$SB/data/pgrescue-test-marker" ] && echo 0 || echo 1)" \
 	"the file left in the data directory is still there: nothing was re-extracted"
 is "$(asides)" 1 "no other directory was moved aside"
 is "$(journal | grep -c '"event":"reopen"')" 3 "configure-recovery, start-recovery and replay were reopened"
+conf=$(cat "$SB/data/postgresql.auto.conf")
+like "$conf" "recovery_target_time = '${T2:0:19}" "postgresql.auto.conf now says T2"
+is "$(grep -c '^recovery_target_time =' "$SB/data/postgresql.auto.conf")" 1 "in one recovery_target_time line"
+like "$conf" "recovery_target_action = 'pause'" "and still pauses at the target"
 like "$(journal | grep '"event":"retarget"')" "\"from\":\"time ${T1:0:19}.*\"to\":\"time ${T2:0:19}" \
 	"the journal records the old and new target"
 run_cmd in2 "$PGRESCUE" runs inspect last
@@ -125,6 +129,15 @@ like "$el_err" "lsn $L1 .*not later than where replay stopped: LSN" "the error n
 is "$(ledger)" 250 "refusals changed nothing"
 is "$(journal | grep -c '"event":"reopen"')" 3 "and reopened nothing"
 
+# An xid cannot be checked before replay reaches it: accepted with a note.
+# Just before the transaction that wrote rows 251..400: still T2's data.
+run_cmd rx "$PGRESCUE" --env sandbox runs retarget last --xid "$X3" --exclusive --yes
+is "$rx_rc" 0 "retarget to just before xid $X3 replays on" || diag "$rx_out" "$rx_err"
+like "$rx_out" "NOTE: An xid cannot be checked" "with a note that an xid cannot be checked beforehand"
+like "$rx_out" "is waiting" "and waits at its gate again"
+is "$(ledger)" 250 "the rows of xid $X3 are not there"
+is "$(journal | grep -c '"step":"extract-base","event":"done"')" 1 "still extracted once"
+
 # ---------------------------------------------------------------- promote
 run_cmd r "$PGRESCUE" --env sandbox runs resume last --yes
 is "$r_rc" 0 "runs resume promotes and finishes" || diag "$r_out" "$r_err"
@@ -136,6 +149,10 @@ sb_sql "INSERT INTO ledger VALUES (1)" && pass "the database takes writes again"
 run_cmd ri "$PGRESCUE" runs inspect last
 is "$ri_rc" 2 "inspect refuses a promoted server"
 like "$ri_err" "no longer in recovery" "and says why"
+
+run_cmd rd "$PGRESCUE" --env sandbox runs retarget last --time "$(now_utc)" --yes
+is "$rd_rc" 2 "a finished run cannot be retargeted"
+like "$rd_err" "not waiting at its promote gate" "the error says why"
 
 run_cmd av "$PGRESCUE" --env sandbox audit verify
 is "$av_rc" 0 "audit verify passes" || diag "$av_out" "$av_err"
