@@ -20,6 +20,7 @@
 #include "model/catalog.h"
 #include "platform/platform.h"
 #include "recovery/audit.h"
+#include "recovery/inspect.h"
 #include "recovery/lock.h"
 #include "recovery/pitr.h"
 #include "recovery/plan.h"
@@ -180,6 +181,11 @@ static int follow(const char *run_dir, pid_t runner)
 			case PGR_RUN_WAITING:
 				printf("Run %s is waiting%s%s.\nContinue with: pgrescue runs resume %s\n", info.id,
 				       info.message ? ": " : "", info.message ? info.message : "", info.id);
+				if (!strcmp(info.kind, "pitr") && info.current < info.n_steps &&
+				    !strcmp(info.steps[info.current].id, "promote"))
+					printf("Look first:    pgrescue runs inspect %s [--sql QUERY]\n"
+					       "Replay on to a later target: pgrescue runs retarget %s --time T\n",
+					       info.id, info.id);
 				code = EXIT_OK;
 				break;
 			case PGR_RUN_FAILED:
@@ -763,6 +769,213 @@ static int runs_resume(const struct globals *g, const char *dir, struct run_opts
 	return code;
 }
 
+/* `runs inspect`: where the paused recovery stands, its row counts, or a query of the engineer's. */
+static int runs_inspect(const struct globals *g, int argc, char **argv)
+{
+	const char *id = NULL, *sql = NULL;
+	bool json = g->json;
+	struct pgr_inspect_limits lim = {0};
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json"))
+			json = true;
+		else if (!strcmp(a, "--sql") || !strcmp(a, "--limit") || !strcmp(a, "--timeout")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			const char *v = argv[++i];
+			if (!strcmp(a, "--sql"))
+				sql = v;
+			else {
+				char *end;
+				long n = strtol(v, &end, 10);
+				if (*end || n < 1 || n > (!strcmp(a, "--limit") ? PGR_INSPECT_ROWS_CAP : 3600))
+					return usage_error("%s takes a number from 1 to %d, not \"%s\"", a,
+					                   !strcmp(a, "--limit") ? PGR_INSPECT_ROWS_CAP : 3600, v);
+				if (!strcmp(a, "--limit"))
+					lim.max_rows = (int)n;
+				else
+					lim.timeout_sec = (int)n;
+			}
+		} else if (!strncmp(a, "--sql=", 6))
+			sql = a + 6;
+		else if (a[0] == '-' && a[1])
+			return usage_error("unknown option \"%s\" for runs inspect", a);
+		else if (id)
+			return usage_error("runs inspect takes one run id");
+		else
+			id = a;
+	}
+	struct pgr_error err = {0};
+	char *dir = pgr_run_find(id ? id : "last", &err);
+	if (!dir)
+		return fail_with(&err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+	int code = EXIT_OK;
+	if (sql) {
+		struct pgr_qtable q;
+		if (!pgr_inspect_query(dir, sql, &lim, &q, &err)) {
+			code = fail_with(&err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+		} else {
+			char *text = json ? pgr_inspect_json(NULL, &q) : pgr_qtable_text(&q);
+			printf("%s%s", text, json ? "\n" : "");
+			free(text);
+			pgr_qtable_free(&q);
+		}
+		free(dir);
+		return code;
+	}
+	struct pgr_inspect in;
+	if (!pgr_inspect_run(dir, &lim, &in, &err)) {
+		free(dir);
+		return fail_with(&err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+	}
+	if (json) {
+		char *text = pgr_inspect_json(&in, NULL);
+		printf("%s\n", text);
+		free(text);
+	} else {
+		char where[256];
+		pgr_pitr_stop_describe(&in.stop, where, sizeof where);
+		printf("Run %s: %s\n", in.run_id,
+		       in.at_gate ? "paused at its target, waiting at the promote gate" : in.status);
+		printf("  target:       %s\n  base backup:  %s\n  replay:       %s\n\n", in.target, in.base, where);
+		printf("Row counts in %s:\n", in.database);
+		char *text = pgr_qtable_text(&in.counts);
+		printf("%s", text);
+		free(text);
+		if (in.notes && *in.notes)
+			printf("\n%s", in.notes);
+		if (in.at_gate)
+			printf("\nA query of your own (read-only): pgrescue runs inspect %s --sql \"SELECT ...\"\n"
+			       "Promote:                         pgrescue runs resume %s\n"
+			       "Replay on to a later target:     pgrescue runs retarget %s --time T\n",
+			       in.run_id, in.run_id, in.run_id);
+	}
+	pgr_inspect_free(&in);
+	free(dir);
+	return code;
+}
+
+/* `runs retarget`: a paused recovery replays on to a later target, without starting over. */
+static int runs_retarget(const struct globals *g, int argc, char **argv)
+{
+	struct run_opts o = {0};
+	const char *id = NULL, *kind = NULL, *value = NULL;
+	int n_targets = 0;
+	bool exclusive = false;
+	static const char *const kinds[] = {"time", "xid", "lsn", "name"};
+	for (int i = 2; i < argc; i++) {
+		int c = common_opt(argc, argv, &i, &o);
+		if (c < 0)
+			return EXIT_USAGE;
+		if (c)
+			continue;
+		const char *a = argv[i];
+		bool matched = false;
+		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+			char opt[16], opteq[16];
+			snprintf(opt, sizeof opt, "--%s", kinds[k]);
+			snprintf(opteq, sizeof opteq, "--%s=", kinds[k]);
+			if (!strcmp(a, opt)) {
+				if (i + 1 >= argc)
+					return usage_error("%s needs a value", a);
+				kind = kinds[k], value = argv[++i], n_targets++, matched = true;
+			} else if (!strncmp(a, opteq, strlen(opteq))) {
+				kind = kinds[k], value = a + strlen(opteq), n_targets++, matched = true;
+			}
+		}
+		if (matched)
+			continue;
+		if (!strcmp(a, "--exclusive"))
+			exclusive = true;
+		else if (a[0] == '-' && a[1])
+			return usage_error("unknown option \"%s\" for runs retarget", a);
+		else if (id)
+			return usage_error("runs retarget takes one run id");
+		else
+			id = a;
+	}
+	if (n_targets != 1)
+		return usage_error(
+		        "runs retarget needs exactly one new target: --time T, --xid X, --lsn L or --name N");
+	if (o.dry_run)
+		return usage_error(
+		        "runs retarget has no --dry-run: without --yes it shows what it does and asks first");
+	struct pgr_error err = {0};
+	struct pgr_target t;
+	if (!pgr_target_parse(kind, value, &t, &err))
+		return fail_with(&err, EXIT_USAGE);
+	t.inclusive = !exclusive;
+	char *dir = pgr_run_find(id ? id : "last", &err);
+	if (!dir)
+		return fail_with(&err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+	struct pgr_plan p;
+	if (!pgr_run_load_plan(dir, &p, &err)) {
+		free(dir);
+		return fail_with(&err, EXIT_FAIL);
+	}
+	o.incident = p.incident;
+	o.reason = p.reason;
+	char *cmdline = command_line(argc, argv);
+	int code = EXIT_OK;
+	struct pgr_store *st = pgr_store_open_env(&p.env, &err);
+	struct pgr_catalog cat;
+	bool have_cat = st && pgr_catalog_build(st, &cat, &err);
+	struct pgr_retarget_check chk = {0};
+	if (!have_cat) {
+		code = fail_with(&err, EXIT_FAIL);
+		goto out;
+	}
+	if (!pgr_pitr_retarget_check(dir, &cat, &t, &chk, &err)) {
+		code = refuse(&p.env, "pitr", &o, cmdline, &err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+		goto out;
+	}
+	char where[256];
+	pgr_pitr_stop_describe(&chk.stop, where, sizeof where);
+	printf("Run %s: move the target later and replay on\n  from:    %s\n  to:      %s\n  stopped: %s\n", p.run_id,
+	       chk.from, chk.to, where);
+	if (t.kind == PGR_TARGET_TIME) {
+		char *zone = pgr_pitr_db_timezone(&p.env);
+		char *echo = pgr_target_time_echo(&t, zone);
+		printf("%s%s", echo, echo[0] && echo[strlen(echo) - 1] != '\n' ? "\n" : "");
+		free(echo);
+		free(zone);
+	}
+	if (chk.note[0])
+		printf("NOTE: %s\n", chk.note);
+	printf("The base backup is not extracted again: the paused server restarts and replay continues from its "
+	       "last restartpoint; the run then waits at its promote gate again.\n");
+	fflush(stdout);
+	/* A change to the environment's recovering server: confirmed like a plan. */
+	char *what = xasprintf("stop the recovering server of %s (paused at %s, read-only) and replay on to %s; the "
+	                       "run then waits at its promote gate again",
+	                       p.env.name, chk.from, chk.to);
+	pgr_kv_set(&p.params, "confirm", what);
+	free(what);
+	for (size_t i = 0; i < p.n_steps; i++)
+		p.steps[i].destructive = !strcmp(p.steps[i].id, "start-recovery");
+	if (!confirm(g, &p.env, &p, &o, cmdline, &code))
+		goto out;
+	pgr_retarget_check_free(&chk);
+	pid_t pid = 0;
+	if (!pgr_pitr_retarget(dir, &cat, &t, cmdline, &chk, &pid, &err)) {
+		code = fail_with(&err, err.kind == PGR_ERR_USAGE ? EXIT_USAGE : EXIT_FAIL);
+		goto out;
+	}
+	printf("Target moved to %s; replaying on.\n", chk.to);
+	fflush(stdout);
+	code = o.detach ? EXIT_OK : follow(dir, pid);
+out:
+	pgr_retarget_check_free(&chk);
+	if (have_cat)
+		pgr_catalog_free(&cat);
+	if (st)
+		pgr_store_close(st);
+	pgr_plan_free(&p);
+	free(cmdline);
+	free(dir);
+	return code;
+}
+
 int cmd_runs(const struct globals *g, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "list";
@@ -788,6 +1001,10 @@ int cmd_runs(const struct globals *g, int argc, char **argv)
 	}
 	if (!strcmp(sub, "list") || !strcmp(sub, "ls"))
 		return runs_list(g);
+	if (!strcmp(sub, "inspect"))
+		return runs_inspect(g, argc, argv);
+	if (!strcmp(sub, "retarget"))
+		return runs_retarget(g, argc, argv);
 	struct run_opts o = {0};
 	const char *id = NULL;
 	for (int i = 2; i < argc; i++) {
@@ -801,7 +1018,8 @@ int cmd_runs(const struct globals *g, int argc, char **argv)
 		id = argv[i];
 	}
 	if (strcmp(sub, "show") && strcmp(sub, "attach") && strcmp(sub, "resume") && strcmp(sub, "cancel"))
-		return usage_error("unknown runs command \"%s\" (list, show, attach, resume, cancel)", sub);
+		return usage_error(
+		        "unknown runs command \"%s\" (list, show, attach, resume, cancel, inspect, retarget)", sub);
 	struct pgr_error err = {0};
 	char *dir = pgr_run_find(id ? id : "last", &err);
 	if (!dir)

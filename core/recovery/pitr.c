@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -27,6 +28,8 @@
 #include "base/timeutil.h"
 #include "base/xalloc.h"
 #include "platform/platform.h"
+#include "recovery/audit.h"
+#include "recovery/lock.h"
 #include "source/pg.h"
 #include "storage/layout.h"
 #include "storage/storage.h"
@@ -304,6 +307,7 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	pgr_kv_set(pp, "target", target);
 	pgr_kv_setf(pp, "target_kind", "%d", (int)o->target.kind);
 	pgr_kv_setf(pp, "target_time", "%lld", (long long)o->target.time);
+	pgr_kv_setf(pp, "target_usec", "%d", o->target.usec);
 	pgr_kv_setf(pp, "target_lsn", "%" PRIu64, o->target.lsn);
 	pgr_kv_set(pp, "base", b->label);
 	pgr_kv_set(pp, "base_tar", tarkey);
@@ -884,7 +888,14 @@ static bool configure_done(struct pgr_run *r, const struct pgr_step *s, bool *do
 	char *conf = auto_conf_path(r);
 	char *sig = xasprintf("%s/recovery.signal", param(r, "data_dir"));
 	char *text = NULL;
-	*done = pgr_read_file(conf, &text, NULL, NULL) && strstr(text, BLOCK_BEGIN) && pgr_path_exists(sig);
+	*done = false;
+	if (pgr_read_file(conf, &text, NULL, NULL) && pgr_path_exists(sig)) {
+		/* The block must be this plan's as it is now: a retarget changes it. */
+		char *want = block_for_run(r);
+		const char *at = strstr(text, BLOCK_BEGIN);
+		*done = at && !strncmp(at, want, strlen(want));
+		free(want);
+	}
 	free(text);
 	free(conf);
 	free(sig);
@@ -947,7 +958,9 @@ static bool start_done(struct pgr_run *r, const struct pgr_step *s, bool *done, 
 	bool running = false;
 	if (!db_running(r, &running, err))
 		return false;
-	*done = running && pgr_run_fact(r, "log_offset");
+	/* Started by this run for the target the plan has now (a retarget moves it). */
+	const char *started_for = pgr_run_fact(r, "recovery_started_for");
+	*done = running && pgr_run_fact(r, "log_offset") && started_for && !strcmp(started_for, param(r, "target"));
 	return true;
 }
 
@@ -957,11 +970,29 @@ static bool start_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_er
 	struct pgr_platform *pf = pgr_run_platform(r, err);
 	if (!pf)
 		return false;
+	bool running = false;
+	if (!pf->ops->db_running(pf, &running, err))
+		return false;
+	if (running && pgr_run_fact(r, "log_offset")) {
+		/* This run started it, for another target (retargeted): it is in
+		 * recovery, paused, read-only. A fast stop writes a restartpoint;
+		 * replay continues from there with the new settings, nothing is
+		 * extracted again. */
+		const char *was = pgr_run_fact(r, "recovery_started_for");
+		pgr_run_progress(r, -1, true, "stopping the server paused at %s", was ? was : "the old target");
+		if (!pf->ops->db_stop(pf, err)) {
+			pgr_error_prefix(err,
+			                 "stopping the server in recovery to restart it for %s: ", param(r, "target"));
+			return false;
+		}
+		pgr_run_report(r, "server in recovery stopped (it was paused at %s)", was ? was : "the old target");
+	}
 	char *logp = log_path(r);
 	char off[32];
 	snprintf(off, sizeof off, "%ld", file_size(logp));
 	free(logp);
-	if (!pgr_run_set_fact(r, "log_offset", off, err))
+	if (!pgr_run_set_fact(r, "log_offset", off, err) ||
+	    !pgr_run_set_fact(r, "recovery_started_for", param(r, "target"), err))
 		return false;
 	if (!pf->ops->db_start_nowait)
 		return pgr_error_set(err, PGR_ERR_INTERNAL, "platform %s cannot start a server in recovery",
@@ -1142,6 +1173,10 @@ static bool replay_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_e
 				pgr_run_report(r, "replay paused at the target: LSN %s, last transaction %s", lsn,
 				               when);
 				pgr_run_set_fact(r, "stop_lsn", lsn, NULL);
+				char ts[32];
+				snprintf(ts, sizeof ts, "%.6f", st.ts);
+				pgr_run_set_fact(r, "stop_xact_time", ts, NULL);
+				pgr_run_set_fact(r, "stopped_for", param(r, "target"), NULL);
 				ok = finished = true;
 			} else if (!strcmp(st.pause, "paused")) {
 				pgr_error_set(err, PGR_ERR_TOOL, "recovery is paused at %s (%s), before the target %s",
@@ -1475,6 +1510,460 @@ static bool archiving_act(struct pgr_run *r, const struct pgr_step *s, struct pg
 	free(tl);
 	if (c)
 		PQfinish(c);
+	return ok;
+}
+
+/* ------------------------------------------------------------ retarget */
+
+static void fmt_epoch(double t, char *buf, size_t n)
+{
+	if (t <= 0) {
+		snprintf(buf, n, "none");
+		return;
+	}
+	time_t secs = (time_t)t;
+	int ms = (int)((t - (double)secs) * 1000 + 0.5);
+	if (ms > 999)
+		ms = 999;
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	char base[32];
+	strftime(base, sizeof base, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%03d UTC", base, ms);
+}
+
+void pgr_pitr_stop_describe(const struct pgr_pitr_stop *st, char *buf, size_t n)
+{
+	char lsn[32] = "unknown", when[48];
+	if (st->lsn)
+		pgr_lsn_format(st->lsn, lsn, sizeof lsn);
+	fmt_epoch(st->xact_time, when, sizeof when);
+	const char *state = !st->live          ? " (as the run recorded it; the server does not answer)"
+	        : !st->in_recovery             ? " (promoted)"
+	        : !strcmp(st->pause, "paused") ? " (in recovery, paused)"
+	                                       : " (in recovery, replaying)";
+	snprintf(buf, n, "LSN %s, last transaction %s%s", lsn, when, state);
+}
+
+static bool is_pitr_run(const struct pgr_plan *p, struct pgr_error *err)
+{
+	if (p->kind && !strcmp(p->kind, "pitr"))
+		return true;
+	pgr_error_set(err, PGR_ERR_USAGE, "run %s is a %s run, not a point-in-time recovery",
+	              p->run_id ? p->run_id : "?", p->kind ? p->kind : "?");
+	pgr_error_hint(err, "`pgrescue runs` lists the runs; pick a pitr one.");
+	return false;
+}
+
+bool pgr_pitr_read_stop(const struct pgr_plan *p, const struct pgr_kvlist *facts, struct pgr_pitr_stop *st,
+                        struct pgr_error *err)
+{
+	memset(st, 0, sizeof *st);
+	struct pgr_error cerr = {0};
+	PGconn *c = connect_to(&p->env, "postgres", 3, &cerr);
+	if (c) {
+		struct replay_state rs;
+		if (query_replay(c, &rs, &cerr)) {
+			st->live = true;
+			st->in_recovery = rs.in_recovery;
+			st->lsn = rs.lsn;
+			st->xact_time = rs.ts;
+			snprintf(st->pause, sizeof st->pause, "%s", rs.pause);
+		}
+		PQfinish(c);
+	}
+	if (st->live)
+		return true;
+	/* Down (or not answering): what the run's replay step recorded when it paused. */
+	const char *lsn = facts ? pgr_kv_get(facts, "stop_lsn") : NULL;
+	const char *ts = facts ? pgr_kv_get(facts, "stop_xact_time") : NULL;
+	if (lsn && pgr_lsn_parse(lsn, &st->lsn)) {
+		st->xact_time = ts ? atof(ts) : 0;
+		st->in_recovery = true;
+		return true;
+	}
+	pgr_error_set(err, PGR_ERR_DB, "cannot tell where replay of run %s stopped: %s", p->run_id ? p->run_id : "?",
+	              cerr.msg[0] ? cerr.msg : "the server does not answer");
+	if (cerr.detail[0])
+		pgr_error_detail(err, "%s", cerr.detail);
+	pgr_error_hint(err, "Is the recovering server up? `pgrescue runs show %s` shows the run's steps.",
+	               p->run_id ? p->run_id : "ID");
+	return false;
+}
+
+/* The recovery block template with its recovery_target_* lines (not
+ * _timeline, not _action) replaced by settings. Newly allocated. */
+static char *block_with_target(const char *block, const char *settings)
+{
+	struct strbuf out = STRBUF_INIT;
+	bool placed = false;
+	for (const char *l = block; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l + 1) : strlen(l);
+		bool target_line = !strncmp(l, "recovery_target", 15) &&
+		        strncmp(l, "recovery_target_timeline", 24) != 0 &&
+		        strncmp(l, "recovery_target_action", 22) != 0;
+		bool before_timeline =
+		        !strncmp(l, "recovery_target_timeline", 24) || !strncmp(l, BLOCK_END, strlen(BLOCK_END));
+		if ((target_line || before_timeline) && !placed) {
+			sb_append(&out, settings);
+			if (settings[0] && settings[strlen(settings) - 1] != '\n')
+				sb_append(&out, "\n");
+			placed = true;
+		}
+		if (!target_line)
+			sb_printf(&out, "%.*s", (int)len, l);
+		l += len;
+	}
+	return sb_steal(&out);
+}
+
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	if (!s)
+		return NULL;
+	struct strbuf out = STRBUF_INIT;
+	size_t fl = strlen(from);
+	for (const char *p = s; *p;) {
+		const char *at = fl ? strstr(p, from) : NULL;
+		if (!at) {
+			sb_append(&out, p);
+			break;
+		}
+		sb_printf(&out, "%.*s%s", (int)(at - p), p, to);
+		p = at + fl;
+	}
+	return sb_steal(&out);
+}
+
+static void replace_in(char **field, const char *from, const char *to)
+{
+	if (!*field)
+		return;
+	char *n = replace_all(*field, from, to);
+	free(*field);
+	*field = n;
+}
+
+/* The span of WAL the run's base backup reaches, when the catalog knows it. */
+static bool base_reach(const struct pgr_catalog *cat, const char *label, time_t *to, char *missing, size_t n)
+{
+	struct pgr_span *spans = NULL;
+	size_t ns = pgr_catalog_spans(cat, &spans);
+	bool found = false;
+	for (size_t i = 0; i < ns; i++)
+		if (spans[i].base && !strcmp(spans[i].base->label, label)) {
+			*to = spans[i].to;
+			snprintf(missing, n, "%s", spans[i].missing ? spans[i].missing : "");
+			found = true;
+		}
+	pgr_spans_free(spans, ns);
+	return found;
+}
+
+/* Everything but the run's status: can the run replay on to t? */
+static bool check_target(const struct pgr_plan *p, const struct pgr_pitr_stop *st, const struct pgr_catalog *cat,
+                         const struct pgr_target *t, struct pgr_retarget_check *c, struct pgr_error *err)
+{
+	const char *run = p->run_id ? p->run_id : "?";
+	char where[256];
+	pgr_pitr_stop_describe(st, where, sizeof where);
+	char *to = pgr_target_describe(t);
+	const char *from = pgr_kv_get(&p->params, "target");
+	bool ok = true;
+	const char *again = "Replay only moves forward from where it stopped. To recover to an earlier point, plan a "
+	                    "new run (`pgrescue pitr`), which extracts the base backup again.";
+	if (st->live && !st->in_recovery) {
+		ok = pgr_error_set(err, PGR_ERR_CONFLICT,
+		                   "the server of run %s is no longer in recovery: it was promoted", run);
+		pgr_error_hint(err, "A promoted server cannot replay on; plan a new run with `pgrescue pitr`.");
+	} else if (st->live && strcmp(st->pause, "paused") != 0) {
+		ok = pgr_error_set(err, PGR_ERR_CONFLICT,
+		                   "the server of run %s is not paused at its target (replay is %s)", run, st->pause);
+		pgr_error_hint(err, "Wait until it pauses at the target (`pgrescue runs attach %s`).", run);
+	} else if (from && !strcmp(from, to)) {
+		ok = pgr_error_set(err, PGR_ERR_USAGE, "run %s already recovers to %s", run, to);
+		pgr_error_hint(err, "Give a later target, or promote with `pgrescue runs resume %s`.", run);
+	} else if (t->kind == PGR_TARGET_IMMEDIATE) {
+		ok = pgr_error_set(err, PGR_ERR_USAGE,
+		                   "target %s is the first consistent point, not later than where replay stopped: %s",
+		                   to, where);
+		pgr_error_hint(err, "%s", again);
+	} else if (t->kind == PGR_TARGET_TIME) {
+		double tt = (double)t->time + t->usec / 1e6;
+		if (st->xact_time > 0 && tt <= st->xact_time) {
+			ok = pgr_error_set(err, PGR_ERR_USAGE, "target %s is not later than where replay stopped: %s",
+			                   to, where);
+			pgr_error_hint(err, "%s", again);
+		} else if (st->xact_time <= 0) {
+			snprintf(
+			        c->note, sizeof c->note,
+			        "No transaction was replayed yet, so the time cannot be compared; PostgreSQL refuses a "
+			        "stop point before the one it reached.");
+		}
+	} else if (t->kind == PGR_TARGET_LSN) {
+		if (st->lsn && t->lsn <= st->lsn) {
+			ok = pgr_error_set(err, PGR_ERR_USAGE, "target %s is not later than where replay stopped: %s",
+			                   to, where);
+			pgr_error_hint(err, "%s", again);
+		}
+	} else {
+		snprintf(
+		        c->note, sizeof c->note,
+		        "An %s cannot be checked against where replay stopped (%s) before replay reaches it: one that "
+		        "lies before that point is never reached again, replay then runs to the end of the archive and "
+		        "the run fails; plan a new run then.",
+		        t->kind == PGR_TARGET_XID ? "xid" : "restore point", where);
+	}
+	/* Inside what the run's base backup can reach with the archived WAL? */
+	if (ok) {
+		const char *label = pgr_kv_get(&p->params, "base");
+		time_t reach = 0;
+		char missing[64] = "";
+		if (t->kind == PGR_TARGET_TIME && label && base_reach(cat, label, &reach, missing, sizeof missing)) {
+			if (t->time > reach) {
+				char r[40];
+				pgr_time_format_utc(reach, r, sizeof r);
+				ok = pgr_error_set(
+				        err, PGR_ERR_USAGE,
+				        "target %s is outside the recoverable window: the WAL after base backup %s "
+				        "reaches %s%s%s",
+				        to, label, r, missing[0] ? ", then segment " : "", missing[0] ? missing : "");
+				if (missing[0])
+					pgr_error_hint(err, "%s is missing from the archive; replay cannot pass it.",
+					               missing);
+				else
+					pgr_error_hint(err,
+					               "The archive ends there (`pgrescue window` shows it). Give a "
+					               "time before.");
+			}
+		} else {
+			struct pgr_window w = {0};
+			pgr_catalog_window(cat, &w);
+			struct pgr_error werr = {0};
+			if (!w.exists) {
+				ok = pgr_error_set(err, PGR_ERR_NOTFOUND, "no recoverable window in the store: %s",
+				                   w.why_not ? w.why_not : "no base backup with continuous WAL");
+			} else if (!pgr_target_check_window(t, cat, &w, &werr)) {
+				ok = pgr_error_set(err, werr.kind ? werr.kind : PGR_ERR_USAGE,
+				                   "target %s is outside the recoverable window: %s", to, werr.msg);
+				if (werr.hint[0])
+					pgr_error_hint(err, "%s", werr.hint);
+			}
+			pgr_window_free(&w);
+		}
+	}
+	if (ok) {
+		c->from = xstrdup(from ? from : "?");
+		c->to = to;
+		c->stop = *st;
+	} else {
+		free(to);
+	}
+	return ok;
+}
+
+/* The run must be a pitr run, stopped at its promote gate, no runner alive. */
+static bool check_run(const char *run_dir, struct pgr_plan *p, struct pgr_kvlist *facts, struct pgr_error *err)
+{
+	memset(facts, 0, sizeof *facts);
+	if (!pgr_run_load_plan(run_dir, p, err))
+		return false;
+	struct pgr_run_info info;
+	bool ok = is_pitr_run(p, err) && pgr_run_info_load(run_dir, &info, err);
+	if (!ok) {
+		pgr_plan_free(p);
+		return false;
+	}
+	bool at_gate = info.status == PGR_RUN_WAITING && info.current < info.n_steps &&
+	        !strcmp(info.steps[info.current].id, "promote");
+	if (!at_gate) {
+		ok = pgr_error_set(err, PGR_ERR_USAGE,
+		                   "run %s is not waiting at its promote gate (it is %s, at step %s): only a paused "
+		                   "recovery can move its target",
+		                   info.id, pgr_run_status_name(info.status),
+		                   info.current < info.n_steps ? info.steps[info.current].id : "-");
+		if (info.status == PGR_RUN_RUNNING)
+			pgr_error_hint(err, "Wait until it pauses at the target (`pgrescue runs attach %s`).", info.id);
+		else
+			pgr_error_hint(
+			        err, "Plan a run with `pgrescue pitr ... --pause` to stop at the target and move it.");
+	}
+	pgr_run_info_free(&info);
+	if (ok)
+		ok = pgr_run_load_facts(run_dir, facts, err);
+	if (!ok)
+		pgr_plan_free(p);
+	return ok;
+}
+
+bool pgr_pitr_retarget_check(const char *run_dir, const struct pgr_catalog *cat, const struct pgr_target *t,
+                             struct pgr_retarget_check *c, struct pgr_error *err)
+{
+	memset(c, 0, sizeof *c);
+	struct pgr_plan p;
+	struct pgr_kvlist facts;
+	if (!check_run(run_dir, &p, &facts, err))
+		return false;
+	struct pgr_pitr_stop st;
+	bool ok = pgr_pitr_read_stop(&p, &facts, &st, err) && check_target(&p, &st, cat, t, c, err);
+	pgr_kv_free(&facts);
+	pgr_plan_free(&p);
+	return ok;
+}
+
+void pgr_retarget_check_free(struct pgr_retarget_check *c)
+{
+	free(c->from);
+	free(c->to);
+	memset(c, 0, sizeof *c);
+}
+
+static void retarget_audit(const struct pgr_plan *p, const char *phase, const char *outcome, const char *command,
+                           const char *detail)
+{
+	struct pgr_audit a;
+	struct pgr_error aerr = {0};
+	if (!pgr_audit_open(&a, p->env.audit_log, p->env.audit_key_file, &aerr))
+		return;
+	struct pgr_audit_event ev = {
+	        .env = p->env.name,
+	        .incident = p->incident,
+	        .reason = p->reason,
+	        .run = p->run_id,
+	        .plan = p->kind,
+	        .step = "retarget",
+	        .phase = phase,
+	        .command = command,
+	        .outcome = outcome,
+	        .detail = detail,
+	        .duration_ms = -1,
+	};
+	pgr_audit_append(&a, &ev, &aerr);
+	pgr_audit_close(&a);
+}
+
+/* The plan with its target moved: params, the recovery block, and the text
+ * of the summary and of the steps that run again. */
+static void plan_retarget(struct pgr_plan *p, const struct pgr_target *t, const char *from, const char *to)
+{
+	char *settings = pgr_target_settings(t);
+	const char *old_block = pgr_kv_get(&p->params, "recovery_block");
+	char *block = block_with_target(old_block ? old_block : "", settings);
+	/* The configure step shows the block with "<run id>" for %RUN%. */
+	char *old_shown = replace_all(old_block ? old_block : "", "%RUN%", "<run id>");
+	char *new_shown = replace_all(block, "%RUN%", "<run id>");
+	for (size_t i = 0; i < p->n_steps; i++) {
+		struct pgr_step *s = &p->steps[i];
+		if (!strcmp(s->id, "configure-recovery"))
+			replace_in(&s->command, old_shown, new_shown);
+		else if (!strcmp(s->id, "replay"))
+			replace_in(&s->command, from, to);
+		else if (!strcmp(s->id, "start-recovery")) {
+			struct pgr_platform tmp = {.ops = &pgr_platform_local_ops, .env = &p->env};
+			char *stop = pgr_platform_local_ops.describe_db(&tmp, "stop");
+			char *start = pgr_platform_local_ops.describe_db(&tmp, "start-nowait");
+			free(s->command);
+			s->command =
+			        xasprintf("%s  (the server paused at the old target; fast: a restartpoint, kept)\n%s",
+			                  stop, start);
+			free(stop);
+			free(start);
+		}
+	}
+	pgr_kv_set(&p->params, "recovery_block", block);
+	pgr_kv_set(&p->params, "target", to);
+	pgr_kv_setf(&p->params, "target_kind", "%d", (int)t->kind);
+	pgr_kv_setf(&p->params, "target_time", "%lld", (long long)t->time);
+	pgr_kv_setf(&p->params, "target_usec", "%d", t->usec);
+	pgr_kv_setf(&p->params, "target_lsn", "%" PRIu64, t->lsn);
+	const char *confirm = pgr_kv_get(&p->params, "confirm");
+	if (confirm) {
+		char *c = replace_all(confirm, from, to);
+		pgr_kv_set(&p->params, "confirm", c);
+		free(c);
+	}
+	replace_in(&p->summary, from, to);
+	char now[40];
+	pgr_time_format_utc(pgr_now(), now, sizeof now);
+	char *notes = xasprintf("%sRetargeted %s: from %s to %s; replay continues from the last restartpoint, the base "
+	                        "backup is not extracted again.\n",
+	                        p->notes ? p->notes : "", now, from, to);
+	free(p->notes);
+	p->notes = notes;
+	free(new_shown);
+	free(old_shown);
+	free(block);
+	free(settings);
+}
+
+bool pgr_pitr_retarget(const char *run_dir, const struct pgr_catalog *cat, const struct pgr_target *t,
+                       const char *command, struct pgr_retarget_check *c, pid_t *pid, struct pgr_error *err)
+{
+	memset(c, 0, sizeof *c);
+	if (pid)
+		*pid = 0;
+	struct pgr_plan p;
+	struct pgr_kvlist facts;
+	if (!check_run(run_dir, &p, &facts, err))
+		return false;
+	/* Under the environment's lock: no runner, no other plan, while we change the run. */
+	struct pgr_lock lock;
+	if (!pgr_lock_acquire(&lock, p.env.name, p.incident, p.run_id, err)) {
+		pgr_lock_release(&lock);
+		pgr_kv_free(&facts);
+		pgr_plan_free(&p);
+		return false;
+	}
+	char *desc = pgr_target_describe(t);
+	char *cmd = xasprintf("%s%sretarget run %s to %s", command ? command : "", command ? ": " : "", p.run_id, desc);
+	free(desc);
+	struct pgr_pitr_stop st;
+	bool ok = pgr_pitr_read_stop(&p, &facts, &st, err) && check_target(&p, &st, cat, t, c, err);
+	if (!ok) {
+		struct strbuf d = STRBUF_INIT;
+		sb_append(&d, err->msg);
+		if (err->hint[0])
+			sb_printf(&d, "\nHINT: %s", err->hint);
+		retarget_audit(&p, "refused", "refused", cmd, sb_str(&d));
+		sb_free(&d);
+	}
+	char *why = ok ? xasprintf("target moved from %s to %s", c->from, c->to) : NULL;
+	if (ok)
+		retarget_audit(&p, "intent", NULL, cmd, why);
+	/* Reopened first: a crash before the plan changes leaves steps that
+	 * find their postconditions hold and a run back at its gate. */
+	static const char *const again[] = {"configure-recovery", "start-recovery", "replay"};
+	for (size_t i = 0; ok && i < sizeof again / sizeof again[0]; i++)
+		ok = pgr_run_reopen(run_dir, again[i], why, err);
+	if (ok) {
+		plan_retarget(&p, t, c->from, c->to);
+		ok = pgr_run_update_plan(run_dir, &p, why, err);
+	}
+	if (ok) {
+		char lsn[32] = "";
+		if (st.lsn)
+			pgr_lsn_format(st.lsn, lsn, sizeof lsn);
+		const char *kv[] = {"from", c->from, "to", c->to, "stopped_at", lsn, NULL};
+		ok = pgr_run_journal_event(run_dir, NULL, "retarget", kv, err);
+	}
+	if (why) {
+		if (ok)
+			retarget_audit(&p, "outcome", "ok", cmd, why);
+		else
+			retarget_audit(&p, "outcome", "failed", cmd, err->msg);
+	}
+	if (ok && !pgr_run_spawn(run_dir, &lock, pid, err)) {
+		pgr_error_hint(err, "The target is moved; `pgrescue runs resume %s` replays on to it.", p.run_id);
+		ok = false;
+	} else if (ok) {
+		pgr_lock_forget(&lock);
+	}
+	pgr_lock_release(&lock);
+	free(why);
+	free(cmd);
+	pgr_kv_free(&facts);
+	pgr_plan_free(&p);
 	return ok;
 }
 

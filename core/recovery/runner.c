@@ -181,6 +181,8 @@ struct journal_view {
 	char *last_error, *last_detail, *last_hint;
 	time_t created;
 	bool cancelled;
+	bool reopened; /* a step was reopened after the last runner started */
+	char *reopen_why;
 };
 
 static long step_index(const struct pgr_plan *p, const char *id)
@@ -210,6 +212,7 @@ static void view_free(struct journal_view *v, size_t n)
 	free(v->last_error);
 	free(v->last_detail);
 	free(v->last_hint);
+	free(v->reopen_why);
 	memset(v, 0, sizeof *v);
 }
 
@@ -248,7 +251,24 @@ static bool journal_load(const char *dir, const struct pgr_plan *p, struct journ
 			pgr_kv_set(&v->facts, jstr(ev, "key"), jstr(ev, "value") ? jstr(ev, "value") : "");
 		else if (!strcmp(event, "cancelled"))
 			v->cancelled = true;
-		else if (i >= 0) {
+		else if (!strcmp(event, "resumed") || !strcmp(event, "runner-start"))
+			v->reopened = false;
+		else if (i >= 0 && !strcmp(event, "reopen")) {
+			/* Pending again: the next runner checks its postcondition and runs it. */
+			v->state[i] = PGR_STEP_PENDING;
+			v->started[i] = v->ended[i] = 0;
+			/* A later gate no longer waits: the steps before it run first. */
+			for (size_t j = (size_t)i + 1; j < n; j++)
+				if (v->state[j] == PGR_STEP_WAITING)
+					v->state[j] = PGR_STEP_PENDING;
+			free(v->report[i]);
+			v->report[i] = NULL;
+			v->gate_open[i] = false;
+			v->reopened = true;
+			v->cancelled = false;
+			free(v->reopen_why);
+			v->reopen_why = jstr(ev, "why") ? xstrdup(jstr(ev, "why")) : NULL;
+		} else if (i >= 0) {
 			if (!strcmp(event, "start")) {
 				v->state[i] = PGR_STEP_RUNNING;
 				v->started[i] = t;
@@ -971,6 +991,8 @@ bool pgr_run_info_load(const char *run_dir, struct pgr_run_info *info, struct pg
 		info->status = PGR_RUN_DONE;
 	else if (alive)
 		info->status = status && !strcmp(status, "waiting") ? PGR_RUN_WAITING : PGR_RUN_RUNNING;
+	else if (v.reopened)
+		info->status = PGR_RUN_INTERRUPTED; /* reopened: the next runner takes it from there */
 	else if (v.state[cur] == PGR_STEP_FAILED)
 		info->status = PGR_RUN_FAILED;
 	else if (v.state[cur] == PGR_STEP_WAITING || (status && !strcmp(status, "waiting")))
@@ -993,6 +1015,15 @@ bool pgr_run_info_load(const char *run_dir, struct pgr_run_info *info, struct pg
 	} else if (st && info->status != PGR_RUN_DONE && jstr(st, "error")) {
 		info->error = xstrdup(jstr(st, "error"));
 		info->hint = jstr(st, "hint") ? xstrdup(jstr(st, "hint")) : NULL;
+	}
+	if (info->status == PGR_RUN_INTERRUPTED && v.reopened) {
+		free(info->message);
+		info->message = xasprintf("reopened at step %s%s%s: `pgrescue runs resume %s` continues",
+		                          cur < p.n_steps ? p.steps[cur].id : "-", v.reopen_why ? ": " : "",
+		                          v.reopen_why ? v.reopen_why : "", info->id);
+		free(info->error);
+		free(info->hint);
+		info->error = info->hint = NULL;
 	}
 	if (!info->started && st)
 		info->started = info->updated;
@@ -1163,6 +1194,126 @@ bool pgr_run_cancel(const char *run_dir, struct pgr_error *err)
 		                   pgr_run_status_name(info.status));
 	else if (kill(info.pid, SIGTERM) != 0)
 		ok = pgr_error_errno(err, errno, "cannot signal the runner %d", (int)info.pid);
+	pgr_run_info_free(&info);
+	return ok;
+}
+
+/* ------------------------------------------------------------ changing a stopped run */
+
+bool pgr_run_load_plan(const char *run_dir, struct pgr_plan *p, struct pgr_error *err)
+{
+	return load_plan(run_dir, p, err);
+}
+
+bool pgr_run_load_facts(const char *run_dir, struct pgr_kvlist *facts, struct pgr_error *err)
+{
+	memset(facts, 0, sizeof *facts);
+	struct pgr_plan p;
+	if (!load_plan(run_dir, &p, err))
+		return false;
+	struct journal_view v;
+	bool ok = journal_load(run_dir, &p, &v, err);
+	if (ok) {
+		*facts = v.facts;
+		memset(&v.facts, 0, sizeof v.facts);
+	}
+	view_free(&v, p.n_steps);
+	pgr_plan_free(&p);
+	return ok;
+}
+
+bool pgr_run_journal_event(const char *run_dir, const char *step, const char *event, const char *const *kv,
+                           struct pgr_error *err)
+{
+	char *path = run_file(run_dir, "journal.jsonl");
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		pgr_error_errno(err, errno, "cannot open the journal \"%s\"", path);
+		free(path);
+		return false;
+	}
+	free(path);
+	cJSON *ev = cJSON_CreateObject();
+	if (step)
+		cJSON_AddStringToObject(ev, "step", step);
+	cJSON_AddStringToObject(ev, "event", event);
+	for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
+		cJSON_AddStringToObject(ev, kv[i], kv[i + 1]);
+	bool ok = journal_write(fd, ev, err);
+	close(fd);
+	return ok;
+}
+
+/* No runner may be working on the run while it is changed under it. */
+static bool check_no_runner(const char *run_dir, const char *what, struct pgr_run_info *info, struct pgr_error *err)
+{
+	if (!pgr_run_info_load(run_dir, info, err))
+		return false;
+	if (info->pid > 0) {
+		pgr_error_set(err, PGR_ERR_CONFLICT, "run %s has a live runner (pid %d): cannot %s", info->id,
+		              (int)info->pid, what);
+		pgr_error_hint(err, "Wait until it stops at its gate or finishes, or `pgrescue runs cancel %s` first.",
+		               info->id);
+		pgr_run_info_free(info);
+		return false;
+	}
+	return true;
+}
+
+bool pgr_run_reopen(const char *run_dir, const char *step_id, const char *why, struct pgr_error *err)
+{
+	struct pgr_run_info info;
+	if (!check_no_runner(run_dir, "reopen a step", &info, err))
+		return false;
+	bool ok = true;
+	size_t i = 0;
+	while (i < info.n_steps && strcmp(info.steps[i].id, step_id) != 0)
+		i++;
+	if (i == info.n_steps) {
+		ok = pgr_error_set(err, PGR_ERR_USAGE, "run %s has no step \"%s\" to reopen", info.id, step_id);
+		pgr_error_hint(err, "`pgrescue runs show %s` lists its steps.", info.id);
+	} else if (info.status == PGR_RUN_DONE) {
+		ok = pgr_error_set(err, PGR_ERR_USAGE, "run %s has finished: its steps cannot be reopened", info.id);
+		pgr_error_hint(err, "Plan a new run instead.");
+	} else {
+		const char *kv[] = {"why", why, NULL};
+		ok = pgr_run_journal_event(run_dir, step_id, "reopen", why ? kv : NULL, err);
+	}
+	pgr_run_info_free(&info);
+	return ok;
+}
+
+bool pgr_run_update_plan(const char *run_dir, const struct pgr_plan *p, const char *why, struct pgr_error *err)
+{
+	struct pgr_run_info info;
+	if (!check_no_runner(run_dir, "change its plan", &info, err))
+		return false;
+	struct pgr_plan old;
+	bool ok = load_plan(run_dir, &old, err);
+	if (ok) {
+		bool same = old.n_steps == p->n_steps && !strcmp(old.kind, p->kind) && p->run_id && old.run_id &&
+		        !strcmp(old.run_id, p->run_id);
+		for (size_t i = 0; same && i < p->n_steps; i++)
+			same = !strcmp(old.steps[i].id, p->steps[i].id);
+		if (!same) {
+			ok = pgr_error_set(err, PGR_ERR_INTERNAL,
+			                   "the changed plan of run %s does not have the same kind, id and steps",
+			                   info.id);
+			pgr_error_hint(err, "A run's journal is kept per step: plan a new run instead.");
+		}
+		pgr_plan_free(&old);
+	}
+	if (ok) {
+		char *json = pgr_plan_to_json(p);
+		char *path = run_file(run_dir, "plan.json");
+		ok = pgr_write_file_atomic(path, json, strlen(json), 0600, err);
+		free(path);
+		free(json);
+	}
+	if (ok) {
+		const char *kv[] = {"why", why, NULL};
+		ok = pgr_run_journal_event(run_dir, NULL, "plan-changed", why ? kv : NULL, err);
+	}
 	pgr_run_info_free(&info);
 	return ok;
 }

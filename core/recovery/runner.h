@@ -152,6 +152,34 @@ bool pgr_run_open_gate(const char *run_dir, struct pgr_error *err);
 /* Ask a live runner to stop (SIGTERM); it stops at the next safe point. */
 bool pgr_run_cancel(const char *run_dir, struct pgr_error *err);
 
+/* ------------------------------------------------------------ a stopped run, from outside */
+
+/* The run's plan.json (as reviewed, or as last changed by pgr_run_update_plan). */
+bool pgr_run_load_plan(const char *run_dir, struct pgr_plan *p, struct pgr_error *err);
+/* The facts its steps recorded (replica count, row counts, stop LSN ...);
+ * *facts is filled (free with pgr_kv_free), empty when none. */
+bool pgr_run_load_facts(const char *run_dir, struct pgr_kvlist *facts, struct pgr_error *err);
+/* Append one event to the run's journal (fsync'd): {"step"?, "event", kv...}.
+ * kv: NULL, or pairs of key and value ending with NULL. Events the runner
+ * does not know are kept for people (e.g. "retarget" with "from" and "to"). */
+bool pgr_run_journal_event(const char *run_dir, const char *step, const char *event, const char *const *kv,
+                           struct pgr_error *err);
+/* Reopen a step: the journal gets {"step":ID,"event":"reopen","why":WHY},
+ * after which the step is pending again (its report dropped, a gate on it
+ * closed again), so the next runner (`runs resume`, pgr_run_restart,
+ * pgr_run_spawn) checks its postcondition and, when that does not hold, runs
+ * it again; steps after it that were not done follow as usual, and a gate
+ * stops the runner again. Until a runner starts, the run reads as
+ * PGR_RUN_INTERRUPTED with a message naming the step and why. Refused with
+ * PGR_ERR_CONFLICT while a runner is alive, PGR_ERR_USAGE for a finished run
+ * or a step the plan does not have. Whoever calls it should hold the
+ * environment's lock so that no runner starts meanwhile. */
+bool pgr_run_reopen(const char *run_dir, const char *step_id, const char *why, struct pgr_error *err);
+/* Replace the run's plan.json with p (same kind, run id and step ids in the
+ * same order: the journal is kept per step), atomically, and journal
+ * {"event":"plan-changed","why":WHY}. Refused while a runner is alive. */
+bool pgr_run_update_plan(const char *run_dir, const struct pgr_plan *p, const char *why, struct pgr_error *err);
+
 /* The step tables, by plan kind. */
 const struct pgr_step_impl *pgr_step_impls(const char *kind);
 /* Add a step table for another kind (tests use this for a plan of harmless steps). */

@@ -394,6 +394,144 @@ static void test_gate(void **state)
 	}
 }
 
+static int count_in_journal(const char *dir, const char *needle)
+{
+	char *path = xasprintf("%s/journal.jsonl", dir);
+	char *text = NULL;
+	assert_true(pgr_read_file(path, &text, NULL, NULL));
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	free(text);
+	free(path);
+	return n;
+}
+
+/* A run waiting at its gate gets a step reopened (as `runs retarget` does
+ * with start-recovery and replay): the next runner runs that step and the
+ * ones after it again, not the ones before, and stops at the gate again. */
+static void test_reopen(void **state)
+{
+	(void)state;
+	clean();
+	char *dir = create_run(true);
+	bool waiting = false;
+	struct pgr_error err = {0};
+	assert_false(pgr_run_exec(dir, -1, &waiting, &err));
+	assert_true(waiting);
+	assert_int_equal(count_lines("b.count"), 1);
+
+	/* Refused: a step the plan does not have; nothing is journaled. */
+	assert_false(pgr_run_reopen(dir, "zz", "no such step", &err));
+	assert_int_equal(err.kind, PGR_ERR_USAGE);
+	assert_non_null(strstr(err.msg, "\"zz\""));
+	assert_non_null(strstr(err.hint, "runs show"));
+	assert_int_equal(count_in_journal(dir, "\"event\":\"reopen\""), 0);
+
+	pgr_error_clear(&err);
+	assert_true(pgr_run_reopen(dir, "b", "target moved", &err));
+	struct pgr_run_info info;
+	load(dir, &info);
+	assert_int_equal(info.status, PGR_RUN_INTERRUPTED);
+	assert_int_equal(info.current, 1);
+	assert_int_equal(info.steps[0].state, PGR_STEP_DONE);
+	assert_int_equal(info.steps[1].state, PGR_STEP_PENDING);
+	assert_int_equal(info.steps[2].state, PGR_STEP_PENDING); /* its gate waits again only when reached */
+	assert_null(info.steps[1].report);
+	assert_non_null(strstr(info.message, "reopened at step b: target moved"));
+	pgr_run_info_free(&info);
+
+	/* The plan can change its parameters, not its steps. */
+	struct pgr_plan p;
+	assert_true(pgr_run_load_plan(dir, &p, &err));
+	pgr_kv_set(&p.params, "target", "later");
+	assert_true(pgr_run_update_plan(dir, &p, "target moved", &err));
+	struct pgr_plan q;
+	assert_true(pgr_run_load_plan(dir, &q, &err));
+	assert_string_equal(pgr_kv_get(&q.params, "target"), "later");
+	pgr_plan_free(&q);
+	free(p.steps[2].id);
+	p.steps[2].id = xstrdup("d");
+	assert_false(pgr_run_update_plan(dir, &p, "renamed", &err));
+	assert_non_null(strstr(err.msg, "same kind, id and steps"));
+	pgr_plan_free(&p);
+	assert_int_equal(count_in_journal(dir, "\"event\":\"plan-changed\""), 1);
+
+	/* Facts survive the reopen. */
+	struct pgr_kvlist facts;
+	assert_true(pgr_run_load_facts(dir, &facts, &err));
+	assert_string_equal(pgr_kv_get(&facts, "a"), "yes");
+	pgr_kv_free(&facts);
+
+	/* The next runner: a is not repeated, b is, and the gate holds again. */
+	pgr_error_clear(&err);
+	assert_false(pgr_run_exec(dir, -1, &waiting, &err));
+	assert_true(waiting);
+	assert_int_equal(count_lines("a.count"), 1);
+	assert_int_equal(count_lines("b.count"), 2);
+	assert_int_equal(count_lines("c.count"), 0);
+	load(dir, &info);
+	assert_int_equal(info.status, PGR_RUN_WAITING);
+	assert_int_equal(info.current, 2);
+	assert_int_equal(info.steps[1].state, PGR_STEP_DONE);
+	pgr_run_info_free(&info);
+	assert_int_equal(count_in_journal(dir, "\"event\":\"reopen\",\"why\":\"target moved\""), 1);
+
+	/* Opened, it finishes; a finished run cannot be reopened. */
+	assert_true(pgr_run_open_gate(dir, &err));
+	assert_true(pgr_run_exec(dir, -1, &waiting, &err));
+	assert_int_equal(count_lines("c.count"), 1);
+	assert_false(pgr_run_reopen(dir, "b", "too late", &err));
+	assert_non_null(strstr(err.msg, "has finished"));
+	free(dir);
+	const char *junk[] = {"a.out", "a.count", "b.count", "c.count"};
+	for (size_t i = 0; i < 4; i++) {
+		char *path = tmp_path(junk[i]);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* While a runner works on the run, nobody changes it under it. */
+static void test_reopen_refused_while_running(void **state)
+{
+	(void)state;
+	clean();
+	append_line("b.hang", "x");
+	char *dir = create_run(false);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		bool waiting;
+		struct pgr_error err = {0};
+		pgr_run_exec(dir, -1, &waiting, &err);
+		_exit(0);
+	}
+	struct pgr_run_info info;
+	bool hanging = false;
+	for (int i = 0; i < 500 && !hanging; i++) {
+		usleep(20 * 1000);
+		load(dir, &info);
+		hanging = info.current == 1 && info.status == PGR_RUN_RUNNING && info.pid == pid;
+		pgr_run_info_free(&info);
+	}
+	assert_true(hanging);
+	struct pgr_error err = {0};
+	assert_false(pgr_run_reopen(dir, "a", "while running", &err));
+	assert_int_equal(err.kind, PGR_ERR_CONFLICT);
+	assert_non_null(strstr(err.msg, "live runner"));
+	assert_non_null(strstr(err.hint, "runs cancel"));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	free(dir);
+	const char *junk[] = {"a.out", "a.count", "b.count", "c.count", "b.hang"};
+	for (size_t i = 0; i < 5; i++) {
+		char *path = tmp_path(junk[i]);
+		unlink(path);
+		free(path);
+	}
+}
+
 static void test_lock_names_its_holder(void **state)
 {
 	(void)state;
@@ -451,6 +589,8 @@ int main(void)
 	        cmocka_unit_test(test_failure_then_resume),
 	        cmocka_unit_test(test_sigkill_then_resume),
 	        cmocka_unit_test(test_gate),
+	        cmocka_unit_test(test_reopen),
+	        cmocka_unit_test(test_reopen_refused_while_running),
 	        cmocka_unit_test(test_lock_names_its_holder),
 	        cmocka_unit_test(test_find_runs),
 	};
