@@ -84,6 +84,7 @@ static const char *action_word(enum pgr_action a)
 	case PGR_ACT_RESTORE: return "restore";
 	case PGR_ACT_PITR: return "point-in-time recovery";
 	case PGR_ACT_RESUME: return "resuming a run";
+	case PGR_ACT_RETARGET: return "moving a recovery's target";
 	default: {
 		const struct pgr_key *k = pgr_keymap_for(a);
 		return k ? k->label : "this action";
@@ -363,6 +364,16 @@ static void dispatch(struct loop *L, enum pgr_action a, bool dangerous_hint, con
 	case PGR_ACT_RESUME: pgr_wiz_resume(c); break;
 	case PGR_ACT_AUDIT: open_audit(c); break;
 	case PGR_ACT_PICKER: pgr_wiz_open_picker(c, arg); break;
+	case PGR_ACT_SQL:
+		if (!c->wiz || !pgr_wiz_sql(c, arg))
+			say(c, PGR_ROLE_MUTED, ":sql runs on a paused recovery's server: open its run view first (U)");
+		break;
+	case PGR_ACT_INSPECT:
+		say(c, PGR_ROLE_MUTED, "i inspects a paused recovery: open its run view first (U)");
+		break;
+	case PGR_ACT_RETARGET:
+		say(c, PGR_ROLE_MUTED, "t moves a paused recovery's target: open its run view first (U)");
+		break;
 	case PGR_ACT_LEAVE: say(c, PGR_ROLE_MUTED, "d leaves a run's view; there is none open"); break;
 	case PGR_ACT_NONE:
 	case PGR_N_ACTIONS:

@@ -35,6 +35,7 @@ const struct pgr_command_info pgr_commands[] = {
         {"quit", "quit, q", "leave the console", PGR_CMD_QUIT, false},
         {"help", "help", "show the keys and commands", PGR_CMD_HELP, false},
         {"audit", "audit", "the audit log: what was done, refused or cancelled", PGR_CMD_AUDIT, false},
+        {"sql", "sql QUERY", "a read-only query on the server of the paused recovery in view", PGR_CMD_SQL, false},
         {"window", "window [TARGET]", "the PITR target picker: window bars, a time cursor, destructive events",
          PGR_CMD_WINDOW, false},
         {NULL, NULL, NULL, PGR_CMD_NONE, false},
@@ -50,6 +51,7 @@ static enum pgr_action cmd_action(enum pgr_cmd c)
 	case PGR_CMD_HELP: return PGR_ACT_HELP;
 	case PGR_CMD_AUDIT: return PGR_ACT_AUDIT;
 	case PGR_CMD_WINDOW: return PGR_ACT_PICKER;
+	case PGR_CMD_SQL: return PGR_ACT_SQL;
 	case PGR_CMD_THEME:
 	case PGR_CMD_NONE: break;
 	}
@@ -226,6 +228,13 @@ bool pgr_cmdline_parse(const char *line, struct pgr_command *out, struct pgr_err
 	case PGR_CMD_PITR:
 	case PGR_CMD_WINDOW:
 	case PGR_CMD_NONE: break;
+	case PGR_CMD_SQL:
+		if (!al) {
+			pgr_error_set(err, PGR_ERR_USAGE, ":sql needs a query");
+			pgr_error_hint(err, "usage: :%s (one SELECT, on a paused recovery's server)", hit->usage);
+			return false;
+		}
+		break;
 	}
 	out->cmd = hit->cmd;
 	out->action = cmd_action(hit->cmd);

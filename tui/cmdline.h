@@ -63,6 +63,7 @@ enum pgr_cmd {
 	PGR_CMD_HELP, /* :help */
 	PGR_CMD_AUDIT, /* :audit: the audit screen */
 	PGR_CMD_WINDOW, /* :window [TARGET]: the PITR target picker on its own */
+	PGR_CMD_SQL, /* :sql QUERY: a read-only query on a paused recovery's server */
 };
 
 struct pgr_command {

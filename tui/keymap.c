@@ -52,6 +52,11 @@ const struct pgr_key pgr_keymap[] = {
         {'w', "w", PGR_ACT_PICKER, "Window",
          "PITR target picker: the recoverable window per timeline, a time cursor, destructive events (changes nothing)",
          false, true},
+        {'i', "i", PGR_ACT_INSPECT, "Inspect",
+         "A paused recovery: row counts at the target next to the base backup's and before (also :sql QUERY)", false,
+         false},
+        {'t', "t", PGR_ACT_RETARGET, "Retarget",
+         "A paused recovery: move the target later and replay on, without starting over; asks first", true, false},
         {'d', "d", PGR_ACT_LEAVE, "Leave", "In a run view: leave it; the run goes on", false, false},
         {0, NULL, PGR_ACT_NONE, NULL, NULL, false, false},
 };

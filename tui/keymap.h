@@ -31,6 +31,9 @@ enum pgr_action {
 	PGR_ACT_AUDIT, /* the audit screen */
 	PGR_ACT_LEAVE, /* a run view: leave it, the run goes on */
 	PGR_ACT_PICKER, /* the PITR target picker on its own (read-only) */
+	PGR_ACT_INSPECT, /* a paused PITR: the row counts at the target again */
+	PGR_ACT_RETARGET, /* dangerous: a paused PITR: move its target later and replay on */
+	PGR_ACT_SQL, /* :sql QUERY on a paused PITR's server, read-only (a command, no key) */
 	PGR_N_ACTIONS
 };
 

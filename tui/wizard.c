@@ -26,6 +26,7 @@
 #include "model/catalog.h"
 #include "platform/platform.h"
 #include "recovery/audit.h"
+#include "recovery/inspect.h"
 #include "recovery/pitr.h"
 #include "recovery/plan.h"
 #include "recovery/restore.h"
@@ -34,6 +35,7 @@
 #include "recovery/target.h"
 #include "recovery/walscan.h"
 #include "storage/storage.h"
+#include "paused.h"
 #include "picker.h"
 #include "wizard.h"
 
@@ -328,6 +330,13 @@ struct pgr_wizard {
 	int esel, etop;
 	char scan_note[200];
 
+	/* A PITR run paused at its target: the inspection, a query, moving the target. */
+	struct pgr_gate_task *gt;
+	char *gate_title, *gate_text;
+	bool gate_failed;
+	bool gate_auto; /* the counts were fetched once for this wait */
+	bool retarget; /* the target step moves the run in view's target */
+
 	enum check_state check;
 	char *text; /* the plan text */
 	struct pgr_plan plan;
@@ -426,6 +435,9 @@ static void wizard_free(struct pgr_wizard *w)
 	if (w->have_info)
 		pgr_run_info_free(&w->info);
 	pgr_evscan_free(w->scan);
+	pgr_gate_task_free(w->gt);
+	free(w->gate_title);
+	free(w->gate_text);
 	free(w);
 }
 
@@ -888,6 +900,88 @@ static void open_run_view(struct pgr_console *c, struct pgr_wizard *w, const cha
 	c->banner[0] = 0; /* this run is on the screen now */
 }
 
+/* ------------------------------------------------------------ paused at the target */
+
+/* The run in view is a PITR waiting at its promote gate (paused, read-only). */
+static bool at_pitr_gate(const struct pgr_wizard *w)
+{
+	if (!w->have_info || w->info.status != PGR_RUN_WAITING || !w->info.kind || strcmp(w->info.kind, "pitr") != 0)
+		return false;
+	size_t i = w->info.current;
+	return i < w->info.n_steps && !strcmp(w->info.steps[i].id, "promote");
+}
+
+static void gate_start(struct pgr_console *c, struct pgr_wizard *w, enum pgr_gate_task_kind kind, const char *sql,
+                       const struct pgr_target *t, const char *command)
+{
+	if (w->gt) {
+		pgr_console_say(c, PGR_ROLE_MUTED, "still busy with the paused server: wait a moment");
+		return;
+	}
+	free(w->gate_title);
+	w->gate_title = kind == PGR_GT_INSPECT ? xstrdup("Row counts at the target")
+	        : kind == PGR_GT_QUERY         ? xasprintf("Query: %s", sql)
+	                                       : xstrdup("Moving the target");
+	free(w->gate_text);
+	w->gate_text = NULL;
+	w->gate_failed = false;
+	w->gt = pgr_gate_task_start(kind, c->env, w->run_dir, sql, t, command);
+}
+
+bool pgr_wiz_sql(struct pgr_console *c, const char *sql)
+{
+	struct pgr_wizard *w = c->wiz;
+	if (!w || w->screen != WZ_RUN || !at_pitr_gate(w))
+		return false;
+	struct pgr_error err = {0};
+	if (!pgr_inspect_sql_allowed(sql, &err)) {
+		pgr_console_say(c, PGR_ROLE_FAIL, "%s%s%s", err.msg, err.hint[0] ? "  HINT: " : "", err.hint);
+		return true;
+	}
+	gate_start(c, w, PGR_GT_QUERY, sql, NULL, NULL);
+	return true;
+}
+
+/* A finished task: its text under the run, or the run view again after a retarget. */
+static bool gate_harvest(struct pgr_console *c, struct pgr_wizard *w)
+{
+	if (!w->gt || !pgr_gate_task_done(w->gt))
+		return false;
+	struct pgr_gate_task *g = w->gt;
+	w->gt = NULL;
+	const struct pgr_error *e = pgr_gate_task_error(g);
+	if (pgr_gate_task_kind(g) == PGR_GT_RETARGET) {
+		if (pgr_gate_task_ok(g)) {
+			pgr_console_say(c, PGR_ROLE_WARN, "%s; the server restarts and replays on (runner pid %d)",
+			                pgr_gate_task_text(g) ? pgr_gate_task_text(g) : "target moved",
+			                (int)pgr_gate_task_pid(g));
+			free(w->gate_text);
+			w->gate_text = NULL;
+			free(w->gate_title);
+			w->gate_title = NULL;
+			w->gate_auto = false; /* counts again at the new stop */
+			open_run_view(c, w, w->run_dir, pgr_gate_task_pid(g));
+		} else {
+			pgr_console_say(c, PGR_ROLE_FAIL, "target not moved: %s%s%s", e->msg,
+			                e->hint[0] ? "  HINT: " : "", e->hint);
+			free(w->gate_title);
+			w->gate_title = xstrdup("Moving the target: refused");
+			free(w->gate_text);
+			w->gate_text = xasprintf("%s%s%s", e->msg, e->hint[0] ? "\nHINT: " : "", e->hint);
+			w->gate_failed = true;
+		}
+	} else if (pgr_gate_task_ok(g)) {
+		free(w->gate_text);
+		w->gate_text = xstrdup(pgr_gate_task_text(g) ? pgr_gate_task_text(g) : "");
+	} else {
+		free(w->gate_text);
+		w->gate_text = xasprintf("%s%s%s", e->msg, e->hint[0] ? "\nHINT: " : "", e->hint);
+		w->gate_failed = true;
+	}
+	pgr_gate_task_free(g);
+	return true;
+}
+
 static void start_run(struct pgr_console *c, struct pgr_wizard *w)
 {
 	char *dir = NULL;
@@ -937,6 +1031,13 @@ static bool poll_run(struct pgr_console *c, struct pgr_wizard *w)
 		pgr_run_info_free(&w->info);
 	w->info = info;
 	w->have_info = true;
+	if (info.status == PGR_RUN_RUNNING)
+		w->gate_auto = false;
+	else if (at_pitr_gate(w) && !w->gate_auto && !w->gt) {
+		/* Paused at the target: the counts at once, as the first thing to look at. */
+		w->gate_auto = true;
+		gate_start(c, w, PGR_GT_INSPECT, NULL, NULL, NULL);
+	}
 	if (info.status != w->last_status) {
 		w->last_status = info.status;
 		if (info.status != PGR_RUN_RUNNING) {
@@ -1046,6 +1147,36 @@ static void confirm_answered(struct pgr_console *c, struct pgr_wizard *w, bool e
 {
 	bool ok = !escaped && !strcmp(w->answer.s, env_name(c));
 	w->answer.s[0] = 0; /* nothing is remembered */
+	if (w->retarget) {
+		w->retarget = false;
+		struct pgr_target t;
+		struct pgr_error err = {0};
+		char *cmd = NULL;
+		if (parse_target(w, &t, &err)) {
+			char *v = field_value(&w->target);
+			char *q = shell_quote(v ? v : "");
+			cmd = xasprintf("pgrescue --env %s runs retarget %s --%s %s%s (console)", env_name(c),
+			                w->have_info ? w->info.id : "?", kind_names[w->tkind], q,
+			                t.inclusive ? "" : " --exclusive");
+			free(q);
+			free(v);
+		}
+		if (!ok || !cmd) {
+			audit(c, "pitr", w->have_info ? w->info.incident : NULL, w->have_info ? w->info.reason : NULL,
+			      "cancelled", cmd ? cmd : "runs retarget (console)",
+			      escaped ? "moving the target cancelled at the confirmation (Esc)"
+			              : "the environment's name was not typed");
+			pgr_console_say(c, PGR_ROLE_MUTED,
+			                "Cancelled: the target was not moved; the run still waits at it.");
+			open_run_view(c, w, w->run_dir, 0);
+			free(cmd);
+			return;
+		}
+		open_run_view(c, w, w->run_dir, 0);
+		gate_start(c, w, PGR_GT_RETARGET, NULL, &t, cmd);
+		free(cmd);
+		return;
+	}
 	char *inc = field_value(&w->incident), *why = field_value(&w->reason);
 	if (!ok) {
 		audit(c, w->have_plan ? w->plan.kind : plan_kind(w), inc, why, "cancelled", w->command,
@@ -1143,6 +1274,12 @@ static void back(struct pgr_console *c, struct pgr_wizard *w)
 			        "event scan cancelled; the segments read are cached, so the next scan is quicker");
 			break;
 		}
+		if (w->retarget) {
+			w->retarget = false;
+			pgr_console_say(c, PGR_ROLE_MUTED, "the target was not moved; the run still waits at it");
+			open_run_view(c, w, w->run_dir, 0);
+			break;
+		}
 		if (w->picker) {
 			pgr_console_say(c, PGR_ROLE_MUTED, "target picker closed; nothing was changed");
 			pgr_wiz_close(c);
@@ -1210,6 +1347,12 @@ static void accept(struct pgr_console *c, struct pgr_wizard *w)
 		struct pgr_error err = {0};
 		if (!parse_target(w, &t, &err)) {
 			pgr_console_say(c, PGR_ROLE_FAIL, "%s", err.msg);
+			break;
+		}
+		if (w->retarget) {
+			w->screen = WZ_CONFIRM;
+			w->resume = false;
+			w->answer.s[0] = 0;
 			break;
 		}
 		if (w->picker) {
@@ -1337,6 +1480,27 @@ bool pgr_wiz_action(struct pgr_console *c, enum pgr_action a)
 			pgr_console_say(c, PGR_ROLE_WARN, "a wizard is open: finish it, or leave it with %s",
 			                key_of(PGR_ACT_CLOSE));
 		return true;
+	case PGR_ACT_INSPECT:
+		if (w->screen == WZ_RUN && at_pitr_gate(w))
+			gate_start(c, w, PGR_GT_INSPECT, NULL, NULL, NULL);
+		else
+			pgr_console_say(c, PGR_ROLE_MUTED,
+			                "i inspects a recovery paused at its target; this run is not");
+		return true;
+	case PGR_ACT_RETARGET:
+		if (w->screen == WZ_RUN && at_pitr_gate(w)) {
+			w->retarget = true;
+			w->pitr = true;
+			w->screen = WZ_TARGET;
+			w->tkind = PGR_TARGET_TIME;
+			w->focus = 1;
+			w->exclusive = false;
+			field_set(&w->target, "");
+		} else {
+			pgr_console_say(c, PGR_ROLE_MUTED,
+			                "t moves the target of a recovery paused at it; this run is not");
+		}
+		return true;
 	case PGR_ACT_COPY:
 		if (w->screen == WZ_RUN && w->have_info) {
 			snprintf(c->sel_copy, sizeof c->sel_copy, "%s", w->info.id);
@@ -1384,6 +1548,8 @@ bool pgr_wiz_tick(struct pgr_console *c)
 	}
 	if (w->job)
 		changed |= job_harvest(c, w);
+	if (w->gt)
+		changed |= gate_harvest(c, w);
 	if (c->wiz == w && w->screen == WZ_RUN && w->run_dir)
 		changed |= poll_run(c, w);
 	return changed;
@@ -1391,7 +1557,8 @@ bool pgr_wiz_tick(struct pgr_console *c)
 
 int pgr_wiz_wait_ms(const struct pgr_console *c)
 {
-	if (c->wiz && (c->wiz->job || c->wiz->screen == WZ_RUN || (c->wiz->scan && !scan_finished(c->wiz))))
+	if (c->wiz &&
+	    (c->wiz->job || c->wiz->gt || c->wiz->screen == WZ_RUN || (c->wiz->scan && !scan_finished(c->wiz))))
 		return (int)(POLL_SECONDS * 1000);
 	if (abandoned)
 		return 500;
@@ -1863,6 +2030,10 @@ static void draw_target(struct pgr_console *c, struct pgr_wizard *w, int y, int 
 	bool empty = !v && w->tkind != PGR_TARGET_IMMEDIATE && w->tkind != KIND_EVENT;
 	free(v);
 	bool parsed = !empty && parse_target(w, &t, &err);
+	if (w->retarget && w->have_info)
+		pgr_w_printf(yy++, x, width, A(PGR_ROLE_WARN) | BOLD,
+		             "Run %s is paused at its target. A later target: replay goes on from where it stopped.",
+		             w->info.id);
 	if (!f || !f->have_catalog) {
 		pgr_w_put(yy++, x, width, A(PGR_ROLE_MUTED), "Recoverable window: waiting for the store's listing...");
 	} else {
@@ -2005,7 +2176,19 @@ static void draw_confirm(struct pgr_console *c, struct pgr_wizard *w)
 	if (!what && w->have_plan)
 		what = w->plan.summary;
 	char *s;
-	if (w->resume && w->have_info) {
+	if (w->retarget) {
+		struct pgr_target t;
+		struct pgr_error err = {0};
+		char *d = parse_target(w, &t, &err) ? pgr_target_describe(&t) : xstrdup("?");
+		s = xasprintf(
+		        "Move the target of run %s to %s: the paused server is stopped and started again and "
+		        "replays on from where it stopped. The base backup is not extracted again and no directory "
+		        "moves.",
+		        w->have_info ? w->info.id : "?", d);
+		lines_wrap(&l, A(PGR_ROLE_DANGER) | BOLD, s, dw - 4);
+		free(s);
+		free(d);
+	} else if (w->resume && w->have_info) {
 		const char *step = w->info.current < w->info.n_steps ? w->info.steps[w->info.current].title : "?";
 		s = xasprintf("Resume run %s (%s) at step %zu of %zu: %s.", w->info.id,
 		              pgr_run_status_name(w->info.status), w->info.current + 1, w->info.n_steps, step);
@@ -2029,7 +2212,11 @@ static void draw_confirm(struct pgr_console *c, struct pgr_wizard *w)
 		h = LINES - 4;
 	int y0 = (LINES - h) / 2, x0 = (COLS - dw) / 2;
 	char title[160];
-	snprintf(title, sizeof title, "Confirm %s on %s", w->resume ? "resume" : kind_word(w), env_name(c));
+	snprintf(title, sizeof title, "Confirm %s on %s",
+	         w->retarget         ? "moving the target"
+	                 : w->resume ? "resume"
+	                             : kind_word(w),
+	         env_name(c));
 	pgr_w_box(y0, x0, h, dw, title, "default: cancel", PGR_ROLE_DANGER, false, c->unicode);
 	for (int i = 1; i < h - 1; i++)
 		pgr_w_blank(y0 + i, x0 + 1, dw - 2, A(PGR_ROLE_NORMAL));
@@ -2160,6 +2347,14 @@ static void draw_run(struct pgr_console *c, struct pgr_wizard *w, int y, int x, 
 		              in->current + 1, in->message ? ": " : "", in->message ? in->message : "",
 		              key_of(PGR_ACT_RESUME));
 		lines_wrap(&l, A(PGR_ROLE_WARN) | BOLD, s, width);
+		if (at_pitr_gate(w)) {
+			free(s);
+			s = xasprintf("Paused at the target, read-only: %s row counts, :sql QUERY a query of your own, "
+			              "%s move "
+			              "the target later (replay goes on, nothing is redone), %s promote.",
+			              key_of(PGR_ACT_INSPECT), key_of(PGR_ACT_RETARGET), key_of(PGR_ACT_RESUME));
+			lines_wrap(&l, A(PGR_ROLE_NORMAL), s, width);
+		}
 		break;
 	default: {
 		const char *step = in->current < in->n_steps ? in->steps[in->current].title : "?";
@@ -2188,6 +2383,21 @@ static void draw_run(struct pgr_console *c, struct pgr_wizard *w, int y, int x, 
 	}
 	}
 	free(s);
+	if (w->gate_title && (at_pitr_gate(w) || w->gt)) {
+		lines_add(&l, 0, 0, "");
+		s = xasprintf("%s%s", w->gate_title, w->gt ? " ..." : ":");
+		lines_wrap(&l, A(PGR_ROLE_HEADER) | BOLD, s, width);
+		free(s);
+		const char *p = w->gate_text ? w->gate_text : "";
+		while (*p) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+			char *one = xasprintf("  %.*s", (int)n, p);
+			lines_add(&l, w->gate_failed ? A(PGR_ROLE_FAIL) : A(PGR_ROLE_NORMAL), 0, one);
+			free(one);
+			p += n + (nl ? 1 : 0);
+		}
+	}
 	int top = y + 3, rows = h - 3;
 	if (rows < 1) {
 		lines_free(&l);
@@ -2273,7 +2483,10 @@ static void key_line(struct pgr_console *c, struct pgr_wizard *w, int y)
 		bool running = !w->have_info || w->starting || w->info.status == PGR_RUN_RUNNING;
 		bool resumable = w->have_info && !running && w->info.status != PGR_RUN_DONE;
 		char res[64] = "";
-		if (resumable)
+		if (at_pitr_gate(w))
+			snprintf(res, sizeof res, "  %s counts  :sql query  %s move target  %s promote",
+			         key_of(PGR_ACT_INSPECT), key_of(PGR_ACT_RETARGET), key_of(PGR_ACT_RESUME));
+		else if (resumable)
 			snprintf(res, sizeof res, "  %s resume", key_of(PGR_ACT_RESUME));
 		snprintf(buf, sizeof buf, "%s: leave%s   %s/%s scroll%s  %s help", key_of(PGR_ACT_LEAVE),
 		         running ? "; the run goes on" : "", up, down, res, h);
@@ -2301,7 +2514,9 @@ void pgr_wiz_draw(struct pgr_console *c, int top, int bottom)
 			wrole = w->starting ? PGR_ROLE_WARN : status_role(w->info.status);
 		}
 	} else {
-		if (w->picker)
+		if (w->retarget)
+			snprintf(title, sizeof title, "Move a paused recovery's target on %s", env_name(c));
+		else if (w->picker)
 			snprintf(title, sizeof title, "PITR target picker on %s", env_name(c));
 		else
 			snprintf(title, sizeof title, "%s wizard on %s", w->pitr ? "Point-in-time recovery" : "Restore",

@@ -20,6 +20,9 @@ void pgr_wiz_open(struct pgr_console *c, bool pitr, const char *arg);
  * step): bars, cursor, events. Enter hands the target to the PITR wizard,
  * or in the monitor only shows it and makes y copy the command. */
 void pgr_wiz_open_picker(struct pgr_console *c, const char *arg);
+/* `:sql QUERY` in the view of a PITR run paused at its target: run it
+ * read-only on that server (in the background); false when no such view is open. */
+bool pgr_wiz_sql(struct pgr_console *c, const char *sql);
 /* U: the run the banner (or the open run view) names: a running one is
  * shown; an interrupted, failed, cancelled or waiting one is resumed after
  * the environment's name is typed. */
