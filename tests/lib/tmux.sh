@@ -113,3 +113,20 @@ tmx_wait_exit() { # [SECS]
 	done
 	return 1
 }
+
+# The whole help overlay, open on the screen: its pages joined, scrolling
+# with Down until the last row stops changing (the overlay pages when it is
+# taller than the terminal). Prints the lines.
+tmx_help_all() {
+	local all prev="" cur i
+	all=$(tmx_screen)
+	for ((i = 0; i < 80; i++)); do
+		tmx_keys Down
+		sleep 0.05
+		cur=$(tmx_screen)
+		[ "$cur" = "$prev" ] && break
+		all="$all"$'\n'"$cur"
+		prev=$cur
+	done
+	printf '%s\n' "$all"
+}

@@ -185,7 +185,7 @@ is "$(tmx_tmux show-buffer 2>/dev/null)" "$base_label" "the terminal received it
 tmx_keys '?'
 tmx_wait_for "Esc closes" 5
 ok $? "? opens the help overlay"
-help_screen=$TMX_SCREEN
+help_screen=$(tmx_help_all)
 missing=""
 while IFS=$'\t' read -r key label help dangerous; do
 	line=$(printf '%s\n' "$help_screen" | grep -F -- "$help" | head -1)

@@ -86,7 +86,7 @@ is "$(n_dumps)" "$dumps_before" "and the store has no new dump"
 tmx_keys '?'
 tmx_wait_for "Esc closes" 5
 ok $? "the help opens in the monitor"
-help_screen=$TMX_SCREEN
+help_screen=$(tmx_help_all)
 like "$help_screen" "Read-only monitor: greyed keys" "the help says which keys are not available"
 for k in b R P; do
 	like "$(printf '%s\n' "$help_screen" | grep -E "│ $k +")" "\(not in monitor\)" "the help marks $k as not in monitor" ||
