@@ -58,6 +58,12 @@ pgt_config "$CFG" cloud "$DSN" "$STORE" "s3_endpoint=$SWIFT_URL" "data_dir=$pg_D
 	"store_credentials_file=$CREDS" "app_scale=command" "app_scale_get_command=cat $PGT_ROOT/replicas" \
 	"app_scale_set_command=$PGT_ROOT/bin/scale {replicas}"
 
+# A relative path is refused at load time, naming file:line and the key.
+printf '[env rel]\ndsn = dbname=x\nstore = %s\nstore_credentials_file = creds\n' "$STORE" >"$PGT_ROOT/rel.ini"
+run_cmd rel "$PGRESCUE" --config "$PGT_ROOT/rel.ini" --env rel wal-setup
+is "$rel_rc" 2 "a relative store_credentials_file is a configuration error"
+like "$rel_err" "rel.ini:4.*store_credentials_file: \"creds\" is not an absolute path" "naming file:line and the key"
+
 # ---------------------------------------------------------------- wal-setup refuses a bad file
 run_cmd m "$PGRESCUE" --env cloud wal-setup --exe "$PGT_PGRESCUE"
 ok "$([ "$m_rc" != 0 ] && echo 0 || echo 1)" "wal-setup refuses a credentials file others may read"
@@ -70,6 +76,14 @@ like "$o_err" "owned by root, but archive_command and restore_command run as pos
 like "$o_err" "HINT: chown postgres $CREDS" "and how to fix it"
 chown postgres: "$CREDS"
 
+mv "$CREDS" "$CREDS.keep"
+printf '[other]\naws_access_key_id = x\naws_secret_access_key = y\n' >"$CREDS"
+chmod 600 "$CREDS" && chown postgres: "$CREDS"
+run_cmd ns "$PGRESCUE" --env cloud store-check
+is "$ns_rc" 1 "a credentials file without the [default] section fails"
+like "$ns_err" "credentials file $CREDS has no aws_access_key_id and aws_secret_access_key in a \[default\] section" \
+	"saying which section it looked for"
+mv "$CREDS.keep" "$CREDS"
 write_creds "not-the-secret"
 run_cmd w "$PGRESCUE" --env cloud wal-setup --exe "$PGT_PGRESCUE"
 is "$w_rc" 1 "wal-setup fails when the store refuses the file's secret"
@@ -77,6 +91,11 @@ like "$w_err" "user postgres cannot list $STORE with $CREDS" "it says postgres c
 like "$w_err" "DETAIL: .*(403|Access Denied|AccessDenied|SignatureDoesNotMatch)" "with the store's own answer"
 unlike "$w_out$w_err" "not-the-secret" "the wrong secret is not shown"
 write_creds "$SECRET"
+
+# A base backup with no archive_command says how to set one for a cloud store.
+run_cmd nb "$PGRESCUE" --env cloud backup --no-dump -q
+ok "$([ "$nb_rc" != 0 ] && echo 0 || echo 1)" "no base backup while archive_command is empty"
+like "$nb_err" "HINT: .*pgrescue --env cloud wal-setup" "the hint points to wal-setup for the s3 store"
 
 run_cmd ws "$PGRESCUE" --env cloud wal-setup --exe "$PGT_PGRESCUE"
 is "$ws_rc" 0 "wal-setup passes with a 0600 file owned by postgres" || diag "$ws_out" "$ws_err"
