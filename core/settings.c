@@ -84,6 +84,7 @@ static const struct str_key str_keys[] = {
         SK(s3_profile),
         SK(azure_endpoint),
         SK(ca_file),
+        SK(store_credentials_file),
 };
 struct dur_key {
 	const char *name;
@@ -306,6 +307,11 @@ static int on_key(void *user, const char *section, const char *key, const char *
 		if (!strcmp(key, "store") && !strstr(value, "://") && value[0] != '/')
 			return bad(c, "Stores look like file:///var/backups/pgrescue (s3://, gs:// and az:// later).",
 			           "[env %s] store: \"%s\" is not a store URL", e->name, value);
+		if (!strcmp(key, "store_credentials_file") && value[0] != '/')
+			return bad(c,
+			           "Give an absolute path: archive_command and restore_command run in the server's "
+			           "own directory.",
+			           "[env %s] store_credentials_file: \"%s\" is not an absolute path", e->name, value);
 		if (!*value && (!strcmp(key, "dsn") || !strcmp(key, "store")))
 			return bad(c, NULL, "[env %s] %s: empty value", e->name, key);
 		pgr_env_set(str_field(e, i), value);

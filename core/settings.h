@@ -58,6 +58,13 @@ struct pgr_env {
 	char *azure_endpoint; /* blob endpoint (default from the connection string, else
 	                         https://ACCOUNT.blob.core.windows.net) */
 	char *ca_file; /* CA bundle for TLS to the store (default: the system's) */
+	/* A file holding the store's credentials, for pgrescue and for the database
+	 * server's archive_command/restore_command (which run as run_as without the
+	 * engineer's variables): AWS shared-credentials format for s3:// and gs://
+	 * (the s3_profile section, else [default]), an Azure connection string for
+	 * az://. Absolute path; 0600, owned by the server's user. When set it wins
+	 * over the AWS_*, GOOGLE_* and AZURE_STORAGE_* variables. */
+	char *store_credentials_file;
 
 	/* The audit log (default <state dir>/audit.log) and an optional HMAC key
 	 * file (not readable by others) that turns the hash chain into HMACs. */

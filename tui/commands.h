@@ -39,5 +39,8 @@ int cmd_audit(const struct globals *g, int argc, char **argv);
 /* `pgrescue window` and `pgrescue events` (cmd_events.c). */
 int cmd_window(const struct globals *g, int argc, char **argv);
 int cmd_events(const struct globals *g, int argc, char **argv);
+/* `pgrescue wal-setup` and `pgrescue store-check` (cmd_walsetup.c). */
+int cmd_wal_setup(const struct globals *g, int argc, char **argv);
+int cmd_store_check(const struct globals *g, int argc, char **argv);
 
 #endif

@@ -41,6 +41,10 @@ static void usage(FILE *out)
 	      "                         logical dump + physical base backup, manifests, retention, metrics\n"
 	      "  wal-push PATH          archive_command: archive one WAL file (%p)\n"
 	      "  wal-fetch NAME PATH    restore_command: fetch WAL file NAME (%f) to PATH (%p)\n"
+	      "  wal-setup [--exe PATH] the server's side of a cloud store: writes the config its\n"
+	      "                         archive_command and restore_command read, checks\n"
+	      "                         store_credentials_file as the server's user, prints both commands\n"
+	      "  store-check            list the store once (exit 0 when it answers)\n"
 	      "  sandbox up|down|status the embedded demo environment (PostgreSQL, store, app)\n"
 	      "  restore [--backup ID|latest] [--jobs N] [--dry-run] [--yes] [--incident ID --reason TEXT]\n"
 	      "                         full restore of a dump into a fresh database, verified, then swapped in\n"
@@ -422,6 +426,10 @@ int main(int argc, char **argv)
 		return cmd_wal(&g, n, args, true);
 	if (!strcmp(cmd, "wal-fetch"))
 		return cmd_wal(&g, n, args, false);
+	if (!strcmp(cmd, "wal-setup"))
+		return cmd_wal_setup(&g, n, args);
+	if (!strcmp(cmd, "store-check"))
+		return cmd_store_check(&g, n, args);
 	if (!strcmp(cmd, "sandbox"))
 		return cmd_sandbox(&g, n, args);
 	if (!strcmp(cmd, "restore"))

@@ -21,6 +21,7 @@
 #include "ops/manifest.h"
 #include "ops/metrics.h"
 #include "ops/retention.h"
+#include "ops/walsetup.h"
 #include "source/pg.h"
 #include "storage/layout.h"
 #include "storage/storage.h"
@@ -937,6 +938,17 @@ static bool wal_archived(struct side *sd, const char *seg, bool *present, struct
 	return ok;
 }
 
+/* The archive_command to suggest: a cloud store's needs the server's own
+ * credentials, which `wal-setup` sets up and prints the line for. */
+static char *archive_example(const struct job *j)
+{
+	if (pgr_walsetup_cloud(j->env))
+		return xasprintf("the line `pgrescue --env %s wal-setup` prints (it runs as the server's user, with "
+		                 "store_credentials_file)",
+		                 j->env->name ? j->env->name : "NAME");
+	return xasprintf("'pgrescue --store %s wal-push %%p'", j->st->url);
+}
+
 /* Every segment from start to stop must be in the store before the base
  * backup counts: without them it cannot be restored. */
 static bool wait_for_archive(struct side *sd, uint32_t start_tli, uint64_t start_lsn, uint32_t stop_tli,
@@ -988,11 +1000,12 @@ static bool wait_for_archive(struct side *sd, uint32_t start_tli, uint64_t start
 	              PGR_PREFIX_WAL, j->archive_wait);
 	pgr_error_detail(err, "store: %s; archive_command: %s", j->st->url,
 	                 j->archive_command ? j->archive_command : "(not visible to this role)");
+	char *ex = archive_example(j);
 	pgr_error_hint(err,
-	               "archive_command must push every segment to this store, e.g. "
-	               "archive_command = 'pgrescue --store %s wal-push %%p'; check pg_stat_archiver and the "
-	               "server log for archiving errors.",
-	               j->st->url);
+	               "archive_command must push every segment to this store, e.g. archive_command = %s; check "
+	               "pg_stat_archiver and the server log for archiving errors.",
+	               ex);
+	free(ex);
 	return false;
 }
 
@@ -1065,10 +1078,12 @@ static bool archiving_ready(struct side *sd, struct pgr_error *err)
 		pgr_error_detail(err,
 		                 "A base backup taken without WAL (-X none) can only be restored with the WAL "
 		                 "archived during and after it.");
+		char *ex = archive_example(j);
 		pgr_error_hint(err,
-		               "Set archive_mode = %s and archive_command = 'pgrescue --store %s wal-push %%p', then "
-		               "restart PostgreSQL; or run `pgrescue backup --no-base` for the logical dump alone.",
-		               j->in_recovery ? "always" : "on", j->st->url);
+		               "Set archive_mode = %s and archive_command = %s, then restart PostgreSQL; or run "
+		               "`pgrescue backup --no-base` for the logical dump alone.",
+		               j->in_recovery ? "always" : "on", ex);
+		free(ex);
 		return false;
 	}
 	bool cmd_empty = j->archive_command && (!*j->archive_command || !strcmp(j->archive_command, "(disabled)"));
@@ -1077,8 +1092,9 @@ static bool archiving_ready(struct side *sd, struct pgr_error *err)
 		pgr_error_set(err, PGR_ERR_CONFIG,
 		              "cannot take a base backup: archive_mode is on but archive_command is empty, so no WAL "
 		              "is archived");
-		pgr_error_hint(err, "Set archive_command = 'pgrescue --store %s wal-push %%p' and reload PostgreSQL.",
-		               j->st->url);
+		char *ex = archive_example(j);
+		pgr_error_hint(err, "Set archive_command = %s and reload PostgreSQL.", ex);
+		free(ex);
 		return false;
 	}
 	/* A failing archiver would stall pg_basebackup's end; watch_basebackup

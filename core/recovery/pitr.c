@@ -27,6 +27,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "base/xalloc.h"
+#include "ops/walsetup.h"
 #include "platform/platform.h"
 #include "recovery/audit.h"
 #include "recovery/lock.h"
@@ -203,23 +204,14 @@ static const struct pgr_base *find_base(const struct pgr_catalog *cat, const cha
 	return NULL;
 }
 
-static char *restore_command(const char *exe, const char *store_url)
+/* restore_command as a postgresql.conf literal: through the server's config
+ * (which names store_credentials_file) for a cloud store, else --store. */
+static char *restore_command(const struct pgr_env *env, const char *exe)
 {
-	struct strbuf sh = STRBUF_INIT;
-	sb_append_shell_quoted(&sh, exe);
-	/* No config: the server's user may not read the engineer's, and the store is all it needs. */
-	sb_append(&sh, " --config /dev/null --store ");
-	sb_append_shell_quoted(&sh, store_url);
-	sb_append(&sh, " wal-fetch ");
-	/* Literal '%' in paths doubled; %f and %p stay placeholders. */
-	struct strbuf esc = STRBUF_INIT;
-	for (const char *c = sb_str(&sh); *c; c++)
-		sb_append(&esc, *c == '%' ? "%%" : (char[]){*c, 0});
-	sb_append(&esc, "%f %p");
+	char *sh = pgr_walsetup_command(env, exe, false);
 	struct strbuf lit = STRBUF_INIT;
-	sb_append_conf_literal(&lit, sb_str(&esc), false);
-	sb_free(&sh);
-	sb_free(&esc);
+	sb_append_conf_literal(&lit, sh, false);
+	free(sh);
 	return sb_steal(&lit);
 }
 
@@ -236,6 +228,10 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 		pgr_error_set(err, PGR_ERR_CONFIG, "environment \"%s\" has no store", env->name);
 		return false;
 	}
+	/* restore_command runs as the server's user, without our variables: a
+	 * cloud store needs the credentials file it will read. */
+	if (pgr_walsetup_cloud(env) && (!env->store_credentials_file || !*env->store_credentials_file))
+		return pgr_walsetup_check_credentials(env, err);
 	struct pgr_window w = {0};
 	pgr_catalog_window(cat, &w);
 	bool ok = true;
@@ -295,7 +291,8 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	pgr_label_format(pgr_now(), now, sizeof now);
 	char *aside = xasprintf("%s.pitr-%s", env->data_dir, now);
 	const char *exe = o->self_exe ? o->self_exe : pgr_self_exe();
-	char *rcmd = restore_command(exe, env->store);
+	char *rcmd = restore_command(env, exe);
+	char *server_cfg = pgr_walsetup_cloud(env) ? pgr_walsetup_config_path(env) : NULL;
 	char *tarkey = xasprintf("%sbase.tar", b->prefix);
 	char stop_t[32], from[32], to[32];
 	pgr_time_format_utc(b->manifest.stop_time, stop_t, sizeof stop_t);
@@ -321,6 +318,8 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	pgr_kv_set(pp, "aside", aside);
 	pgr_kv_set(pp, "database", db);
 	pgr_kv_set(pp, "exe", exe);
+	if (server_cfg)
+		pgr_kv_set(pp, "server_config", server_cfg);
 	pgr_kv_setf(pp, "pause", "%d", o->pause ? 1 : 0);
 	/* The counts recorded before the incident: the base backup's manifest. */
 	struct strbuf counts = STRBUF_INIT;
@@ -367,6 +366,11 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	sb_printf(&notes, "Base backup: %s, ended %s%s\n", b->label, stop_t,
 	          o->base ? " (chosen with --backup)" : " (the newest that ends before the target)");
 	sb_printf(&notes, "The current data directory is kept at %s until you remove it.\n", aside);
+	if (server_cfg)
+		sb_printf(&notes,
+		          "restore_command reads the store's options from %s and its credentials from %s as %s; "
+		          "no secret goes into postgresql.auto.conf.\n",
+		          server_cfg, env->store_credentials_file, pgr_walsetup_server_user(env));
 	if (o->pause)
 		sb_append(&notes,
 		          "--pause: recovery stops at the target, read-only; `pgrescue runs resume` promotes.\n");
@@ -383,6 +387,16 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	s = xasprintf("check %s exists and is a data directory, %s is free, base backup %s (%s) and its first WAL "
 	              "segment %s are in the store, restore_command's program runs",
 	              env->data_dir, aside, b->label, tarkey, b->manifest.start_wal ? b->manifest.start_wal : "?");
+	if (server_cfg) {
+		char *more = xasprintf(
+		        "%s; store_credentials_file %s is 0600 and owned by %s; write the server's config "
+		        "%s ([env %s]: the store's options, no secrets); %s lists the store with them: "
+		        "runuser -u %s -- %s --config %s --env %s store-check",
+		        s, env->store_credentials_file, pgr_walsetup_server_user(env), server_cfg, env->name,
+		        pgr_walsetup_server_user(env), pgr_walsetup_server_user(env), exe, server_cfg, env->name);
+		free(s);
+		s = more;
+	}
 	pgr_plan_add_step(p, "preflight", "Check the data directory, the base backup and the archive", s, NULL, false);
 	free(s);
 	pgr_plan_add_step(p, "record-state", "Record the app's replicas and the tables' row counts now",
@@ -440,6 +454,7 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	free(db);
 	free(aside);
 	free(rcmd);
+	free(server_cfg);
 	free(tarkey);
 	pgr_window_free(&w);
 	return true;
@@ -522,6 +537,24 @@ static bool preflight_checks(const struct pgr_plan *p, struct pgr_store *st, boo
 		pgr_error_set(err, PGR_ERR_NOTFOUND, "restore_command's program \"%s\" is not executable", exe);
 		return false;
 	}
+	/* A cloud store: the credentials file restore_command will read. */
+	if (pgr_walsetup_cloud(&p->env) && !pgr_walsetup_check_credentials(&p->env, err))
+		return false;
+	return true;
+}
+
+/* The runner's part: write the server's config, then let the server's user
+ * list the store with it, so that restore_command cannot fail for want of
+ * credentials after the data directory has been moved aside. */
+static bool preflight_server_side(struct pgr_run *r, struct pgr_error *err)
+{
+	const struct pgr_env *env = env_of(r);
+	if (!pgr_kv_get(&pgr_run_plan(r)->params, "server_config"))
+		return true;
+	if (!pgr_walsetup_write_config(env, err) || !pgr_walsetup_check_as_server(env, param(r, "exe"), err))
+		return false;
+	pgr_run_report(r, "%s lists %s with %s (through %s)", pgr_walsetup_server_user(env), env->store,
+	               env->store_credentials_file, param(r, "server_config"));
 	return true;
 }
 
@@ -541,7 +574,7 @@ static bool preflight_act(struct pgr_run *r, const struct pgr_step *s, struct pg
 	struct pgr_store *st = pgr_run_store(r, err);
 	/* On a resumed run the directory may already be aside (a later step failed). */
 	bool moved = pgr_run_fact(r, "moved") != NULL;
-	return st && preflight_checks(pgr_run_plan(r), st, moved, err);
+	return st && preflight_checks(pgr_run_plan(r), st, moved, err) && preflight_server_side(r, err);
 }
 
 /* ------------------------------------------------------------ state, app */

@@ -6,8 +6,14 @@
 #include "storage/storage.h"
 #include "settings.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/xalloc.h"
 
@@ -55,6 +61,7 @@ static void store_opts_free(struct pgr_store_opts *o)
 	free((char *)o->s3_profile);
 	free((char *)o->azure_endpoint);
 	free((char *)o->ca_file);
+	free((char *)o->credentials_file);
 	memset(o, 0, sizeof *o);
 }
 
@@ -97,10 +104,11 @@ struct pgr_store *pgr_store_open_opts(const char *url, const struct pgr_store_op
 		const char **src[] = {(const char **)&opts->s3_endpoint,      (const char **)&opts->s3_region,
 		                      (const char **)&opts->s3_url_style,     (const char **)&opts->s3_sse,
 		                      (const char **)&opts->s3_storage_class, (const char **)&opts->s3_profile,
-		                      (const char **)&opts->azure_endpoint,   (const char **)&opts->ca_file};
+		                      (const char **)&opts->azure_endpoint,   (const char **)&opts->ca_file,
+		                      (const char **)&opts->credentials_file};
 		const char **dst[] = {&st->opts.s3_endpoint,    &st->opts.s3_region,        &st->opts.s3_url_style,
 		                      &st->opts.s3_sse,         &st->opts.s3_storage_class, &st->opts.s3_profile,
-		                      &st->opts.azure_endpoint, &st->opts.ca_file};
+		                      &st->opts.azure_endpoint, &st->opts.ca_file,          &st->opts.credentials_file};
 		for (size_t i = 0; i < sizeof src / sizeof src[0]; i++)
 			*dst[i] = *src[i] && **src[i] ? xstrdup(*src[i]) : NULL;
 	}
@@ -129,6 +137,7 @@ struct pgr_store *pgr_store_open_env(const struct pgr_env *env, struct pgr_error
 	        .s3_profile = env->s3_profile,
 	        .azure_endpoint = env->azure_endpoint,
 	        .ca_file = env->ca_file,
+	        .credentials_file = env->store_credentials_file,
 	};
 	return pgr_store_open_opts(env->store, &o, err);
 }
@@ -252,4 +261,84 @@ void pgr_object_list_add(struct pgr_object_list *l, const char *key, uint64_t si
 char *pgr_store_local_path(struct pgr_store *st, const char *key)
 {
 	return st->ops->local_path ? st->ops->local_path(st, key) : NULL;
+}
+
+/* ------------------------------------------------------------ credentials file */
+
+#define CREDENTIALS_MAX (64 * 1024)
+
+static const char *user_name(uid_t uid, char *buf, size_t n)
+{
+	struct passwd *pw = getpwuid(uid);
+	if (pw)
+		snprintf(buf, n, "%s", pw->pw_name);
+	else
+		snprintf(buf, n, "uid %d", (int)uid);
+	return buf;
+}
+
+bool pgr_store_credentials_read(const char *path, char **text, struct pgr_error *err)
+{
+	*text = NULL;
+	char me[64], owner[64];
+	user_name(geteuid(), me, sizeof me);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		int e = errno;
+		pgr_error_errno(err, e, "cannot read the store credentials file \"%s\" as user %s", path, me);
+		if (e == ENOENT)
+			err->kind = PGR_ERR_NOTFOUND;
+		pgr_error_hint(err,
+		               "store_credentials_file must name a file (mode 0600) owned by the user that runs "
+		               "pgrescue and the database server's archive_command and restore_command (run_as); "
+		               "`pgrescue wal-setup` checks it.");
+		return false;
+	}
+	struct stat sb;
+	bool ok = fstat(fd, &sb) == 0;
+	if (!ok)
+		pgr_error_errno(err, errno, "cannot stat the store credentials file \"%s\"", path);
+	if (ok && !S_ISREG(sb.st_mode)) {
+		ok = pgr_error_set(err, PGR_ERR_CONFIG, "the store credentials file \"%s\" is not a regular file",
+		                   path);
+	} else if (ok && (sb.st_mode & 077)) {
+		ok = pgr_error_set(err, PGR_ERR_CONFIG,
+		                   "the store credentials file \"%s\" may be read or written by others (mode %04o)",
+		                   path, (unsigned)(sb.st_mode & 07777));
+		pgr_error_hint(err, "It holds secrets: chmod 600 %s (owned by %s).", path,
+		               user_name(sb.st_uid, owner, sizeof owner));
+	} else if (ok && sb.st_size > CREDENTIALS_MAX) {
+		ok = pgr_error_set(err, PGR_ERR_CONFIG, "the store credentials file \"%s\" is larger than %d KiB", path,
+		                   CREDENTIALS_MAX / 1024);
+	}
+	if (ok) {
+		char *buf = xmalloc((size_t)sb.st_size + 1);
+		size_t got = 0;
+		while (got < (size_t)sb.st_size) {
+			ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		buf[got] = '\0';
+		if (got != (size_t)sb.st_size) {
+			ok = pgr_error_errno(err, errno, "cannot read the store credentials file \"%s\"", path);
+			OPENSSL_cleanse(buf, got);
+			free(buf);
+		} else {
+			*text = buf;
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+void pgr_store_credentials_free(char *text)
+{
+	if (text) {
+		OPENSSL_cleanse(text, strlen(text));
+		free(text);
+	}
 }

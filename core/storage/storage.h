@@ -67,6 +67,7 @@ struct pgr_store_opts {
 	const char *s3_profile;
 	const char *azure_endpoint;
 	const char *ca_file;
+	const char *credentials_file; /* store_credentials_file: wins over the variables */
 };
 
 struct pgr_store {
@@ -99,6 +100,13 @@ bool pgr_store_delete(struct pgr_store *st, const char *key, struct pgr_error *e
 const char *pgr_store_staging_dir(struct pgr_store *st);
 /* Local path of an existing object, or NULL (remote backend, absent, bad key). */
 char *pgr_store_local_path(struct pgr_store *st, const char *key);
+
+/* The text of a store credentials file (store_credentials_file), read only if
+ * it is a regular file no one but its owner may read or write (0600): errors
+ * name the file and the user, never its contents. Free with
+ * pgr_store_credentials_free, which wipes it. */
+bool pgr_store_credentials_read(const char *path, char **text, struct pgr_error *err);
+void pgr_store_credentials_free(char *text);
 
 void pgr_object_list_free(struct pgr_object_list *l);
 /* Append a copy of key (list building by backends). */

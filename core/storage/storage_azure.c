@@ -539,6 +539,57 @@ static bool env_int(const char *name, size_t min, size_t max, size_t *out)
 	return true;
 }
 
+/* The connection string in store_credentials_file: its first line that is
+ * neither blank nor a comment; an AZURE_STORAGE_CONNECTION_STRING= prefix and
+ * quotes are allowed, so one file can also serve as a systemd EnvironmentFile. */
+static bool az_credentials_file(struct pgr_store *st, char **cs, struct pgr_error *err)
+{
+	*cs = NULL;
+	char *text = NULL;
+	if (!pgr_store_credentials_read(st->opts.credentials_file, &text, err)) {
+		pgr_error_prefix(err, "store \"%s\"", st->url);
+		return false;
+	}
+	size_t len = strlen(text); /* the loop below cuts lines: wipe all of it after */
+	for (char *line = text; line && *line;) {
+		char *eol = strchr(line, '\n');
+		if (eol)
+			*eol = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t n = strlen(line);
+		while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+			line[--n] = '\0';
+		if (n && line[0] != '#' && line[0] != ';') {
+			static const char prefix[] = "AZURE_STORAGE_CONNECTION_STRING=";
+			if (!strncmp(line, "export ", 7))
+				line += 7;
+			if (!strncmp(line, prefix, sizeof prefix - 1))
+				line += sizeof prefix - 1;
+			n = strlen(line);
+			if (n >= 2 && (line[0] == '"' || line[0] == '\'') && line[n - 1] == line[0]) {
+				line[n - 1] = '\0';
+				line++;
+			}
+			*cs = xstrdup(line);
+			break;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	OPENSSL_cleanse(text, len);
+	free(text);
+	if (*cs && **cs)
+		return true;
+	free(*cs);
+	*cs = NULL;
+	pgr_error_set(err, PGR_ERR_CONFIG, "store \"%s\": the credentials file %s holds no connection string", st->url,
+	              st->opts.credentials_file);
+	pgr_error_hint(err,
+	               "Put the storage account's connection string in it, on one line: "
+	               "AccountName=...;AccountKey=...[;BlobEndpoint=...].");
+	return false;
+}
+
 static bool az_open(struct pgr_store *st, const char *url, struct pgr_error *err)
 {
 	const char *rest = url + strlen("az://");
@@ -568,7 +619,20 @@ static bool az_open(struct pgr_store *st, const char *url, struct pgr_error *err
 	/* Credentials: the connection string first, then account + key / SAS. */
 	char *cs_account = NULL, *cs_key = NULL, *cs_sas = NULL, *cs_endpoint = NULL;
 	const char *cs = getenv("AZURE_STORAGE_CONNECTION_STRING");
-	if (cs && *cs) {
+	if (st->opts.credentials_file) {
+		/* store_credentials_file, which the server's archive_command and
+		 * restore_command read too: it wins over the variables. */
+		char *file_cs = NULL;
+		if (!az_credentials_file(st, &file_cs, err))
+			goto fail;
+		bool parsed = pgr_az_parse_conn_string(file_cs, &cs_account, &cs_key, &cs_sas, &cs_endpoint, err);
+		free_secret(file_cs);
+		if (!parsed) {
+			pgr_error_prefix(err, "%s", st->opts.credentials_file);
+			goto fail;
+		}
+		az->cred_source = st->opts.credentials_file;
+	} else if (cs && *cs) {
 		if (!pgr_az_parse_conn_string(cs, &cs_account, &cs_key, &cs_sas, &cs_endpoint, err))
 			goto fail;
 		az->cred_source = "AZURE_STORAGE_CONNECTION_STRING";
@@ -592,6 +656,15 @@ static bool az_open(struct pgr_store *st, const char *url, struct pgr_error *err
 		               "Use the connection string (or AZURE_STORAGE_ACCOUNT and key) of account \"%s\", "
 		               "or correct the account in the store URL.",
 		               account);
+		ok = false;
+	} else if (!cs_key && !cs_sas && st->opts.credentials_file) {
+		pgr_error_set(err, PGR_ERR_CONFIG,
+		              "store \"%s\": the credentials file %s has no AccountKey or SharedAccessSignature", url,
+		              st->opts.credentials_file);
+		pgr_error_hint(err,
+		               "Put the storage account's connection string in it, on one line: "
+		               "AccountName=...;AccountKey=...[;BlobEndpoint=...], or SharedAccessSignature=... "
+		               "for a SAS.");
 		ok = false;
 	} else if (!cs_key && !cs_sas) {
 		pgr_error_set(err, PGR_ERR_CONFIG, "store \"%s\": no credentials for the Azure storage account \"%s\"",

@@ -155,8 +155,57 @@ static void profile_free(struct profile_read *p)
 	free(p->region);
 }
 
+/* store_credentials_file: the s3_profile section (else [default]) of a file in
+ * the AWS shared-credentials format. It is what the database server's
+ * archive_command and restore_command read too, so it wins over variables. */
+static bool load_credentials_file(struct pgr_store *st, struct s3_store *s, char **profile_region,
+                                  struct pgr_error *err)
+{
+	const char *file = st->opts.credentials_file;
+	const char *profile = st->opts.s3_profile ? st->opts.s3_profile : "default";
+	char *text = NULL;
+	if (!pgr_store_credentials_read(file, &text, err)) {
+		pgr_error_prefix(err, "store \"%s\"", st->url);
+		return false;
+	}
+	struct profile_read p = {.want = profile};
+	int line = ini_parse_string(text, profile_line, &p);
+	pgr_store_credentials_free(text);
+	if (line == 0 && p.key && *p.key && p.secret && *p.secret) {
+		s->access_key = xstrdup(p.key);
+		s->secret_key = xstrdup(p.secret);
+		s->session_token = p.token && *p.token ? xstrdup(p.token) : NULL;
+		s->cred_source = xasprintf("the [%s] section of %s", profile, file);
+		*profile_region = p.region;
+		p.region = NULL;
+	} else if (line != 0) {
+		pgr_error_set(err, PGR_ERR_CONFIG,
+		              "store \"%s\": the credentials file %s has a syntax error on line %d", st->url, file,
+		              line);
+		pgr_error_hint(err,
+		               "It uses the AWS shared-credentials format: a [%s] line, then aws_access_key_id = "
+		               "... and aws_secret_access_key = ... lines.",
+		               profile);
+	} else {
+		pgr_error_set(err, PGR_ERR_CONFIG,
+		              "store \"%s\": the credentials file %s has no aws_access_key_id and "
+		              "aws_secret_access_key in a [%s] section",
+		              st->url, file, profile);
+		pgr_error_hint(err,
+		               "Write a [%s] section (the s3_profile key picks another) with aws_access_key_id and "
+		               "aws_secret_access_key%s.",
+		               profile, s->gcs ? " (for gs://, the HMAC key's access ID and secret)" : "");
+	}
+	if (p.secret)
+		memset(p.secret, 0, strlen(p.secret));
+	profile_free(&p);
+	return s->access_key != NULL;
+}
+
 static bool load_credentials(struct pgr_store *st, struct s3_store *s, char **profile_region, struct pgr_error *err)
 {
+	if (st->opts.credentials_file)
+		return load_credentials_file(st, s, profile_region, err);
 	const char *cfg_profile = st->opts.s3_profile;
 	const char *profile = cfg_profile ? cfg_profile : env_nonempty("AWS_PROFILE");
 	if (!profile)

@@ -215,6 +215,48 @@ static void test_profile(void **state)
 	free(ep);
 }
 
+/* store_credentials_file: its [default] section wins over the variables (the
+ * server's archive_command has none); a file others may read is refused. */
+static void test_credentials_file(void **state)
+{
+	(void)state;
+	const struct answer a[] = {
+	        {"HTTP/1.1 200 OK", "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"}};
+	struct server s;
+	server_start(&s, a, 1);
+	struct pgr_error err = {0};
+	char dir[] = "/tmp/pgrescue-test-s3.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *cred = xasprintf("%s/store.credentials", dir);
+	const char *text = "# test\n[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = f-secret\n";
+	assert_true(pgr_write_file_atomic(cred, text, strlen(text), 0644, &err));
+	assert_int_equal(chmod(cred, 0644), 0);
+	char *ep = xasprintf("http://127.0.0.1:%d", s.port);
+	struct pgr_store_opts po = {.s3_endpoint = ep, .credentials_file = cred};
+	assert_null(pgr_store_open_opts("s3://bkt/x", &po, &err));
+	assert_non_null(strstr(err.msg, cred));
+	assert_non_null(strstr(err.msg, "mode 0644"));
+	assert_non_null(strstr(err.hint, "chmod 600"));
+	assert_int_equal(chmod(cred, 0600), 0);
+	struct pgr_store *st = pgr_store_open_opts("s3://bkt/x", &po, &err);
+	assert_non_null(st);
+	struct pgr_object_list l = {0};
+	bool more;
+	assert_true(pgr_store_list_page(st, "", NULL, 10, &l, &more, &err));
+	assert_non_null(strstr(s.req[0], "Credential=FILEKEY/"));
+	pgr_store_close(st);
+	/* No section for the profile asked for: the error names file and section, never a secret. */
+	po.s3_profile = "backup";
+	assert_null(pgr_store_open_opts("s3://bkt/x", &po, &err));
+	assert_non_null(strstr(err.msg, "[backup]"));
+	assert_non_null(strstr(err.msg, cred));
+	assert_null(strstr(err.msg, "f-secret"));
+	server_stop(&s);
+	pgr_rm_rf(dir, NULL);
+	free(cred);
+	free(ep);
+}
+
 static const char page1[] =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
         "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>bkt</Name>"
@@ -454,6 +496,7 @@ int main(void)
 	        cmocka_unit_test_setup(test_profile, setup),
 	        cmocka_unit_test_setup(test_list_pages, setup),
 	        cmocka_unit_test_setup(test_list_start_after_and_page_size, setup),
+	        cmocka_unit_test_setup(test_credentials_file, setup),
 	        cmocka_unit_test_setup(test_errors, setup),
 	        cmocka_unit_test_setup(test_put_single_and_get_checks, setup),
 	        cmocka_unit_test_setup(test_multipart_aborted, setup),
