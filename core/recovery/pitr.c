@@ -495,7 +495,7 @@ static bool preflight_checks(const struct pgr_plan *p, struct pgr_store *st, boo
 	struct pgr_object obj;
 	const char *tar = pgr_kv_get(&p->params, "base_tar");
 	if (!pgr_store_stat(st, tar, &obj, err)) {
-		pgr_error_prefix(err, "base backup %s: ", pgr_kv_get(&p->params, "base"));
+		pgr_error_prefix(err, "base backup %s", pgr_kv_get(&p->params, "base"));
 		return false;
 	}
 	free(obj.key);
@@ -1014,8 +1014,8 @@ static bool start_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_er
 		const char *was = pgr_run_fact(r, "recovery_started_for");
 		pgr_run_progress(r, -1, true, "stopping the server paused at %s", was ? was : "the old target");
 		if (!pf->ops->db_stop(pf, err)) {
-			pgr_error_prefix(err,
-			                 "stopping the server in recovery to restart it for %s: ", param(r, "target"));
+			pgr_error_prefix(err, "stopping the server in recovery to restart it for %s",
+			                 param(r, "target"));
 			return false;
 		}
 		pgr_run_report(r, "server in recovery stopped (it was paused at %s)", was ? was : "the old target");
@@ -1534,7 +1534,7 @@ static bool archiving_act(struct pgr_run *r, const struct pgr_step *s, struct pg
 			ok = pgr_run_set_fact(r, "archived_history", key, err);
 		} else {
 			ok = false;
-			pgr_error_prefix(err, "the new timeline's history file: ");
+			pgr_error_prefix(err, "the new timeline's history file");
 		}
 		free(key);
 	}

@@ -224,7 +224,7 @@ bool pgr_plan_from_json(const char *text, const char *source, struct pgr_plan *p
 		cJSON_Delete(o);
 		if (!pgr_error_isset(err))
 			pgr_error_set(err, PGR_ERR_IO, "%s: the plan's environment is missing", source);
-		pgr_error_prefix(err, "reading the plan's environment: ");
+		pgr_error_prefix(err, "reading the plan's environment");
 		return false;
 	}
 	free(envtext);
