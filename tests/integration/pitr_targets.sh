@@ -50,7 +50,7 @@ B2_STOP=$(man "$SB/store" "${BASES[1]}" stop_time_unix)
 utc() { date -u -d "@$1" '+%Y-%m-%d %H:%M:%SZ'; }
 
 # ---------------------------------------------------------------- a hole between the base backups
-GAP="$PGT_TMP/gapstore"
+GAP="$PGT_ROOT/gapstore"
 cp -a "$SB/store" "$GAP"
 # Segments strictly between the first base's stop and the second's start, by name.
 mapfile -t BETWEEN < <(ls "$GAP/wal-archive" | grep -E '^[0-9A-F]{24}$' | sort |
@@ -80,7 +80,7 @@ like "$reach_out" "Base backup: ${BASES[0]}" "it is recovered from the older bas
 unchanged "dry run before the hole"
 
 # ---------------------------------------------------------------- inside a base backup's own run
-RUN="$PGT_TMP/runstore"
+RUN="$PGT_ROOT/runstore"
 cp -a "$SB/store" "$RUN"
 # The first base backup as if it had run for 30 s (a bigger database).
 m="$RUN/base/${BASES[0]}/pgrescue.json"
