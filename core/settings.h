@@ -58,6 +58,8 @@ struct pgr_env {
 	char *azure_endpoint; /* blob endpoint (default from the connection string, else
 	                         https://ACCOUNT.blob.core.windows.net) */
 	char *ca_file; /* CA bundle for TLS to the store (default: the system's) */
+	int64_t store_timeout; /* seconds a store request may take to connect, or stall
+	                          mid-transfer, before it is retried (0: 10 s and 30 s) */
 
 	/* The audit log (default <state dir>/audit.log) and an optional HMAC key
 	 * file (not readable by others) that turns the hash chain into HMACs. */
