@@ -7,10 +7,13 @@
 #     median of ROUNDS. pgrescue fsyncs what it downloads and curl does not,
 #     so curl is also timed with a `sync` of its file; the ratio uses that.
 #  2. List 100,000 keys: pgr_store_list over a bucket holding 100,000 WAL
-#     names (100 ListObjectsV2 pages of 1,000 with continuation tokens;
-#     bench/catalog_bench list), and the whole `pgrescue status --json`,
-#     against curl paging the same listing through Swift's native API
-#     (10 pages of 10,000). The keys are created
+#     names (bench/catalog_bench list), as it runs by default (key ranges
+#     listed by 4 workers side by side) and one ListObjectsV2 page of 1,000
+#     after the other (PGRESCUE_LIST_WORKERS=1), and the whole
+#     `pgrescue status --json`, against curl doing the same listing: the
+#     same 100 ListObjectsV2 pages by continuation token, signed by curl's
+#     --aws-sigv4 (one curl per page, as a script would), and Swift's native
+#     API (10 pages of 10,000) for reference. The keys are created
 #     with Swift's bulk middleware: tar files of empty objects extracted by
 #     the server (extract-archive), several at once.
 # Swift's devices live in /dev/shm (tmpfs, which keeps xattrs) so that
@@ -113,13 +116,44 @@ print(sum(json.load(open(f))["Number Files Created"] for f in sys.argv[1:]))' "$
 [ "$got" = "$keys" ] || bail_out "bulk upload created $got of $keys keys: $(cat "$root"/bulk*.json)"
 printf '# created %d keys in %.1f s\n' "$keys" "$(echo "$(now) - $t0" | bc -l)"
 
-t_list=() t_native=() t_status=()
-for r in $(seq "$ROUNDS"); do
-	t0=$(now)
-	out=$("$CATALOG_BENCH" list s3://many/m) || bail_out "listing failed: $out"
-	t1=$(now)
+# curl's --user splits at the first ':', and tempauth's key has one: a netrc
+# file gives curl the key and the secret as two fields.
+printf 'machine 127.0.0.1 login %s password %s\n' "$SWIFT_KEY" "$SWIFT_SECRET" >"$root/netrc"
+chmod 600 "$root/netrc"
+raw_s3_list() { # the same ListObjectsV2 pages, by continuation token, one curl each
+	local token="" total=0 q enc
+	while :; do
+		q="list-type=2&max-keys=1000&prefix=m%2Fwal-archive%2F"
+		if [ -n "$token" ]; then
+			enc=${token//%/%25} enc=${enc//\//%2F} enc=${enc//+/%2B} enc=${enc//=/%3D}
+			q="continuation-token=$enc&$q"
+		fi
+		curl -sf --netrc-file "$root/netrc" --aws-sigv4 "aws:amz:us-east-1:s3" \
+			-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+			-o "$root/page.xml" "$SWIFT_URL/many?$q" || bail_out "curl ListObjectsV2 failed"
+		total=$((total + $(grep -o '<Key>' "$root/page.xml" | wc -l)))
+		token=$(grep -o '<NextContinuationToken>[^<]*' "$root/page.xml" | sed 's/.*>//')
+		[ -z "$token" ] && break
+	done
+	echo "$total"
+}
+list_keys() { # [env...]: pgrescue's listing, checked whole
+	local out n
+	out=$(env "$@" "$CATALOG_BENCH" list s3://many/m) || bail_out "listing failed: $out"
 	n=$(printf '%s\n' "$out" | sed -n 's/.*keys=\([0-9]*\).*/\1/p')
 	[ "$n" = "$keys" ] || bail_out "pgrescue listed $n of $keys keys"
+}
+t_list=() t_serial=() t_raw=() t_native=() t_status=()
+for r in $(seq "$ROUNDS"); do
+	ta=$(now)
+	list_keys PGRESCUE_LIST_WORKERS=1
+	tb=$(now)
+	total=$(raw_s3_list)
+	tc=$(now)
+	[ "$total" = "$keys" ] || bail_out "curl's ListObjectsV2 listing gave $total of $keys keys"
+	t0=$(now)
+	list_keys
+	t1=$(now)
 	marker="" total=0
 	while :; do
 		page=$(curl -sf "${tok[@]}" "$SWIFT_STORAGE_URL/many?prefix=m/wal-archive/&limit=10000&marker=$marker")
@@ -129,14 +163,18 @@ for r in $(seq "$ROUNDS"); do
 	done
 	t2=$(now)
 	[ "$total" = "$keys" ] || bail_out "native listing gave $total of $keys keys"
-	# The whole status command: listing, catalog, window (its store timeout is 5 s).
+	# The whole status command: listing, catalog, window.
 	n=$("$PGRESCUE" --store s3://many/m status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["store"].get("wal_files", "timeout"))')
 	t3=$(now)
 	t_list+=("$(echo "$t1 - $t0" | bc -l)")
+	t_serial+=("$(echo "$tb - $ta" | bc -l)")
+	t_raw+=("$(echo "$tc - $tb" | bc -l)")
 	t_native+=("$(echo "$t2 - $t1" | bc -l)")
 	t_status+=("$(echo "$t3 - $t2" | bc -l)")
-	echo "# round $r: list $(echo "$t1 - $t0" | bc -l) s, native $(echo "$t2 - $t1" | bc -l) s, status $(echo "$t3 - $t2" | bc -l) s (wal_files $n)"
+	printf '# round %d: pgrescue %.2f s (one page at a time %.2f s), curl ListObjectsV2 %.2f s, native %.2f s, status %.2f s (wal_files %s); load %s\n' \
+		"$r" "${t_list[-1]}" "${t_serial[-1]}" "${t_raw[-1]}" "${t_native[-1]}" "${t_status[-1]}" "$n" "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
-ml=$(median "${t_list[@]}") mn=$(median "${t_native[@]}") ms=$(median "${t_status[@]}")
-printf 'list %d keys: pgrescue (S3 ListObjectsV2, 1,000 per page, bench/catalog_bench list) %.2f s; whole status --json %.2f s; curl on the native API (10,000 per page) %.2f s\n' \
-	"$keys" "$ml" "$ms" "$mn"
+ml=$(median "${t_list[@]}") mser=$(median "${t_serial[@]}") mraw=$(median "${t_raw[@]}")
+mn=$(median "${t_native[@]}") ms=$(median "${t_status[@]}")
+printf 'list %d keys (medians of %d): pgrescue %.2f s (4 key ranges side by side; one page at a time %.2f s); curl over the same ListObjectsV2 pages %.2f s; whole status --json %.2f s; curl on the native API (10,000 per page) %.2f s\n' \
+	"$keys" "$ROUNDS" "$ml" "$mser" "$mraw" "$ms" "$mn"

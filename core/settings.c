@@ -95,9 +95,9 @@ struct dur_key {
 #f, offsetof(struct pgr_env, f)                                                                        \
 	}
 static const struct dur_key dur_keys[] = {
-        DK(retention_dumps),     DK(retention_base), DK(retention_wal),
-        DK(retention_snapshots), DK(backup_max_age), DK(wal_lag_warn),
-        DK(wal_lag_critical),    DK(rto_target),     DK(rto_max),
+        DK(retention_dumps), DK(retention_base), DK(retention_wal),    DK(retention_snapshots),
+        DK(backup_max_age),  DK(wal_lag_warn),   DK(wal_lag_critical), DK(rto_target),
+        DK(rto_max),         DK(store_timeout),
 };
 #define N_STR (sizeof str_keys / sizeof str_keys[0])
 #define N_DUR (sizeof dur_keys / sizeof dur_keys[0])

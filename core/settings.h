@@ -65,6 +65,8 @@ struct pgr_env {
 	 * az://. Absolute path; 0600, owned by the server's user. When set it wins
 	 * over the AWS_*, GOOGLE_* and AZURE_STORAGE_* variables. */
 	char *store_credentials_file;
+	int64_t store_timeout; /* seconds a store request may take to connect, or stall
+	                          mid-transfer, before it is retried (0: 10 s and 30 s) */
 
 	/* The audit log (default <state dir>/audit.log) and an optional HMAC key
 	 * file (not readable by others) that turns the hash chain into HMACs. */

@@ -529,7 +529,8 @@ int pgr_tui_run(const struct pgr_env *env, const struct pgr_tui_opts *opts)
 	char theme_error[sizeof c->msg];
 	snprintf(theme_error, sizeof theme_error, "%s", c->msg);
 
-	struct pgr_collector_opts co = {c->interval_ms, 5000, c->monitor};
+	struct pgr_collector_opts co = {
+	        .interval_ms = c->interval_ms, .source_timeout_ms = 5000, .readonly = c->monitor};
 	struct pgr_error err = {0};
 	L.coll = pgr_collector_start(env, &co, &err);
 	if (!L.coll) {

@@ -21,6 +21,10 @@
 #include "source/prom.h"
 
 #define DB_TIMEOUT_SEC 5
+/* The store's listing may take longer: a bucket of 100,000 keys and more
+ * takes seconds to list, and its requests have their own timeouts
+ * (store_timeout), so this only bounds the whole. */
+#define STORE_WAIT_SEC 60
 /* WALArchivingFailed fires on failures within this many seconds (rate over 5m). */
 #define ARCHIVE_FAILURE_WINDOW 300
 
@@ -68,8 +72,10 @@ void pgr_status_collect(const struct pgr_env *env, struct pgr_status *s)
 	s->arch.pending = -1;
 	struct pgr_error err = {0};
 	/* status only reads: its session is read-only whatever the environment says. */
-	struct pgr_collector_opts opts = {
-	        .interval_ms = 3600 * 1000, .source_timeout_ms = DB_TIMEOUT_SEC * 1000, .readonly = true};
+	struct pgr_collector_opts opts = {.interval_ms = 3600 * 1000,
+	                                  .source_timeout_ms = DB_TIMEOUT_SEC * 1000,
+	                                  .store_timeout_ms = STORE_WAIT_SEC * 1000,
+	                                  .readonly = true};
 	struct pgr_collector *c = pgr_collector_start(env, &opts, &err);
 	if (!c) {
 		copy_str(s->db_error, sizeof s->db_error, err.msg);
@@ -77,7 +83,7 @@ void pgr_status_collect(const struct pgr_env *env, struct pgr_status *s)
 		return;
 	}
 	/* Every source has its own timeout; the bound here only guards against a bug. */
-	double until = pgr_monotonic() + DB_TIMEOUT_SEC * 2 + 2;
+	double until = pgr_monotonic() + STORE_WAIT_SEC + DB_TIMEOUT_SEC * 2 + 2;
 	struct pgr_snapshot *snap = NULL;
 	while (!(snap = pgr_collector_snapshot(c))) {
 		int left = (int)((until - pgr_monotonic()) * 1000.0);
@@ -90,7 +96,7 @@ void pgr_status_collect(const struct pgr_env *env, struct pgr_status *s)
 	pgr_collector_stop(c);
 	if (!snap) {
 		snprintf(s->db_error, sizeof s->db_error, "no answer from the collector within %d s",
-		         DB_TIMEOUT_SEC * 2 + 2);
+		         STORE_WAIT_SEC + DB_TIMEOUT_SEC * 2 + 2);
 		copy_str(s->store_error, sizeof s->store_error, s->db_error);
 		return;
 	}

@@ -401,6 +401,7 @@ struct pgr_collector {
 	/* the collector thread's own */
 	struct pgr_env env;
 	int timeout_ms;
+	int store_timeout_ms;
 	bool readonly;
 	CURLM *multi;
 	PGconn *conn;
@@ -434,13 +435,18 @@ struct pgr_collector {
 	double lag_seconds[PGR_LAG_HISTORY];
 };
 
+static const char *ms_text(int ms, char *buf, size_t n)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, n, "%d s", ms / 1000);
+	else
+		snprintf(buf, n, "%.1f s", ms / 1000.0);
+	return buf;
+}
+
 static const char *timeout_text(const struct pgr_collector *c, char *buf, size_t n)
 {
-	if (c->timeout_ms % 1000 == 0)
-		snprintf(buf, n, "%d s", c->timeout_ms / 1000);
-	else
-		snprintf(buf, n, "%.1f s", c->timeout_ms / 1000.0);
-	return buf;
+	return ms_text(c->timeout_ms, buf, n);
 }
 
 /* ------------------------------------------------------------ snapshots */
@@ -957,7 +963,7 @@ static struct store_job *store_start(struct pgr_collector *c, bool want_store)
 	pgr_env_copy(&j->env, &c->env);
 	j->pg_bindir = c->env.pg_bindir ? xstrdup(c->env.pg_bindir) : NULL;
 	j->metrics_file = c->env.metrics_file && *c->env.metrics_file ? xstrdup(c->env.metrics_file) : NULL;
-	j->timeout_ms = c->timeout_ms;
+	j->timeout_ms = c->store_timeout_ms;
 	j->want_store = want_store;
 	memcpy(j->cache, c->cache, sizeof j->cache);
 	pthread_t t;
@@ -1139,7 +1145,7 @@ static bool refresh(struct pgr_collector *c, bool forced)
 		/* Still listing since an earlier refresh: the old catalog stays, marked. */
 		c->store.ok = false;
 		set_msg(c->store.error, sizeof c->store.error, "timed out after %s (still listing after %.0f s)",
-		        timeout_text(c, tbuf, sizeof tbuf), t0 - c->job->started_mono);
+		        ms_text(c->store_timeout_ms, tbuf, sizeof tbuf), t0 - c->job->started_mono);
 	}
 	if (!store_configured) {
 		state_begin(&c->store, false, now);
@@ -1184,6 +1190,10 @@ static bool refresh(struct pgr_collector *c, bool forced)
 	bool interrupted = false;
 	/* curl enforces its own timeout; a little grace lets its message through. */
 	double hard_deadline = deadline + 0.25;
+	/* The store's listing may be given longer than the other sources. */
+	double store_deadline = t0 + c->store_timeout_ms / 1000.0 + 0.25;
+	if (store_deadline < hard_deadline)
+		store_deadline = hard_deadline;
 	for (;;) {
 		/* Collect finished transfers. */
 		CURLMsg *msg;
@@ -1207,6 +1217,8 @@ static bool refresh(struct pgr_collector *c, bool forced)
 			break;
 		double t = pgr_monotonic();
 		if ((db_busy && t >= deadline) || t >= hard_deadline) {
+			/* Past the others' time, only the store's listing is waited for. */
+			bool store_waits = store_busy && t < store_deadline;
 			if (db_busy) {
 				char what[64];
 				snprintf(what, sizeof what, "no answer within %s (%s)",
@@ -1215,7 +1227,8 @@ static bool refresh(struct pgr_collector *c, bool forced)
 				db_fail(c, &dbr, "database", what);
 				continue;
 			}
-			break;
+			if (!store_waits)
+				break;
 		}
 		struct curl_waitfd fds[3];
 		int nfd = 0;
@@ -1229,7 +1242,7 @@ static bool refresh(struct pgr_collector *c, bool forced)
 		}
 		if (store_busy)
 			fds[nfd++] = (struct curl_waitfd){.fd = job->notify[0], .events = CURL_WAIT_POLLIN};
-		double limit = (db_busy ? deadline : hard_deadline) - t;
+		double limit = (db_busy ? deadline : t < hard_deadline ? hard_deadline : store_deadline) - t;
 		int wait_ms = (int)(limit * 1000.0) + 1;
 		if (wait_ms > 1000)
 			wait_ms = 1000;
@@ -1291,7 +1304,7 @@ static bool refresh(struct pgr_collector *c, bool forced)
 		} else if (job->want_store) {
 			c->store.ok = false;
 			set_msg(c->store.error, sizeof c->store.error, "timed out after %s",
-			        timeout_text(c, tbuf, sizeof tbuf));
+			        ms_text(c->store_timeout_ms, tbuf, sizeof tbuf));
 			c->store.latency_ms = (pgr_monotonic() - t0) * 1000.0;
 		}
 	}
@@ -1389,6 +1402,7 @@ struct pgr_collector *pgr_collector_start(const struct pgr_env *env, const struc
 	if (c->interval_ms < 100)
 		c->interval_ms = 100;
 	c->timeout_ms = opts && opts->source_timeout_ms > 0 ? opts->source_timeout_ms : 5000;
+	c->store_timeout_ms = opts && opts->store_timeout_ms > 0 ? opts->store_timeout_ms : c->timeout_ms;
 	c->readonly = (opts && opts->readonly) || env->readonly;
 	c->arch.pending = -1;
 	state_begin(&c->platform, false, 0);

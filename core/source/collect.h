@@ -33,6 +33,10 @@ struct pgr_collector_opts {
 	int interval_ms; /* 2000 by default */
 	int source_timeout_ms; /* per source and refresh, 5000 by default */
 	bool readonly; /* database session default_transaction_read_only = on */
+	/* How long a refresh waits for the store's listing (its requests have
+	 * their own timeouts, store_timeout); 0: source_timeout_ms. A listing
+	 * still running then goes on, and a later refresh takes its result. */
+	int store_timeout_ms;
 };
 
 struct pgr_collector;

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,7 +225,119 @@ struct attempt {
 	int write_errno;
 	bool cancelled;
 	uint64_t flushed; /* bytes of the part file handed to writeback */
+	struct feeder *feed; /* on_data's thread, when there is one */
 };
+
+/* ---------------------------------------------------------------- on_data beside the download
+ * The caller's on_data (a digest of what is downloaded) runs in its own
+ * thread, reading the part file back from the page cache behind the writes,
+ * so hashing and receiving overlap instead of taking turns: a 1 GiB
+ * download's MD5 costs as long as the transfer itself on one core. */
+
+#define FEED_CHUNK (1u << 20)
+
+struct feeder {
+	const struct pgr_http_req *req;
+	int fd; /* the part file, read side */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	uint64_t avail; /* bytes written so far */
+	bool done, stop;
+	int read_errno;
+};
+
+static void *feeder_main(void *arg)
+{
+	struct feeder *f = arg;
+	char *buf = xmalloc(FEED_CHUNK);
+	uint64_t pos = 0;
+	for (;;) {
+		pthread_mutex_lock(&f->mu);
+		while (pos == f->avail && !f->done && !f->stop)
+			pthread_cond_wait(&f->cond, &f->mu);
+		uint64_t avail = f->avail;
+		bool finished = f->stop || (f->done && pos == avail);
+		pthread_mutex_unlock(&f->mu);
+		if (finished)
+			break;
+		while (pos < avail) {
+			size_t want = avail - pos < FEED_CHUNK ? (size_t)(avail - pos) : FEED_CHUNK;
+			ssize_t r = pread(f->fd, buf, want, (off_t)pos);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				f->read_errno = r < 0 ? errno : EIO;
+				goto out;
+			}
+			f->req->on_data(f->req->data_ctx, buf, (size_t)r);
+			pos += (uint64_t)r;
+		}
+	}
+out:
+	free(buf);
+	/* OpenSSL's per-thread state (a digest's), released before the join. */
+	OPENSSL_thread_stop();
+	return NULL;
+}
+
+/* Start feeding on_data from the part file just created (false: it could
+ * not start, and on_data is then called inline from the writes). */
+static bool feeder_start(struct attempt *a)
+{
+	struct feeder *f = xcalloc(1, sizeof *f);
+	f->req = a->req;
+	f->fd = open(a->part, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		free(f);
+		return false;
+	}
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	if (pthread_create(&f->thread, NULL, feeder_main, f) != 0) {
+		pthread_cond_destroy(&f->cond);
+		pthread_mutex_destroy(&f->mu);
+		close(f->fd);
+		free(f);
+		return false;
+	}
+	a->feed = f;
+	return true;
+}
+
+static void feeder_wrote(struct feeder *f, uint64_t total)
+{
+	pthread_mutex_lock(&f->mu);
+	f->avail = total;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* Wait until on_data has seen every byte written (finish) or stop it at
+ * once; false when it could not read the file back (errno in *err_no). */
+static bool feeder_end(struct attempt *a, bool finish, int *err_no)
+{
+	struct feeder *f = a->feed;
+	if (!f)
+		return true;
+	pthread_mutex_lock(&f->mu);
+	if (finish)
+		f->done = true;
+	else
+		f->stop = true;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->thread, NULL);
+	bool ok = f->read_errno == 0;
+	if (!ok && err_no)
+		*err_no = f->read_errno;
+	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->mu);
+	close(f->fd);
+	free(f);
+	a->feed = NULL;
+	return ok;
+}
 
 static size_t on_header(char *data, size_t size, size_t n, void *ctx)
 {
@@ -244,8 +357,12 @@ static bool open_part(struct attempt *a)
 		a->write_errno = errno;
 		return false;
 	}
-	if (a->req->on_data)
+	if (a->req->on_data) {
+		/* A new start: on_data begins again, and reads this file. */
+		feeder_end(a, false, NULL);
 		a->req->on_data(a->req->data_ctx, NULL, 0);
+		feeder_start(a);
+	}
 	return true;
 }
 
@@ -285,7 +402,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 		sync_file_range(a->out_fd, (off_t)a->flushed, (off_t)(written - a->flushed), SYNC_FILE_RANGE_WRITE);
 		a->flushed = written;
 	}
-	if (a->req->on_data)
+	if (a->feed)
+		feeder_wrote(a->feed, written);
+	else if (a->req->on_data)
 		a->req->on_data(a->req->data_ctx, data, len);
 	return len;
 }
@@ -517,12 +636,16 @@ static bool finish_file(struct attempt *a, bool keep, struct pgr_error *err)
 	if (keep && a->out_fd < 0 && !open_part(a))
 		ok = pgr_error_errno(err, a->write_errno, "cannot create \"%s\"", a->part);
 	if (a->out_fd >= 0) {
+		/* The sync goes on while on_data's thread reads the last bytes back. */
 		if (keep && ok && fsync(a->out_fd) < 0)
 			ok = pgr_error_errno(err, errno, "cannot sync \"%s\"", a->part);
 		if (close(a->out_fd) < 0 && keep && ok)
 			ok = pgr_error_errno(err, errno, "cannot write \"%s\"", a->part);
 		a->out_fd = -1;
 	}
+	int rerr = 0;
+	if (!feeder_end(a, keep && ok, &rerr) && keep && ok)
+		ok = pgr_error_errno(err, rerr, "cannot read back \"%s\" to check it", a->part);
 	if (keep && ok) {
 		if (rename(a->part, a->req->out_file) < 0)
 			ok = pgr_error_errno(err, errno, "cannot rename \"%s\" to \"%s\"", a->part, a->req->out_file);
@@ -634,6 +757,7 @@ static enum outcome attempt_once(const struct pgr_http_req *req, struct pgr_http
 		               "verified).");
 	resp->status = 0;
 done:
+	feeder_end(&a, false, NULL);
 	if (a.body_fd >= 0)
 		close(a.body_fd);
 	if (a.out_fd >= 0)
@@ -648,6 +772,8 @@ bool pgr_http_do(const struct pgr_http_req *req, struct pgr_http_resp *resp, str
 {
 	pthread_once(&init_once, http_init);
 	int max = req->max_attempts > 0 ? req->max_attempts : DEFAULT_ATTEMPTS;
+	int connect_s = req->connect_timeout_sec > 0 ? req->connect_timeout_sec : DEFAULT_CONNECT_TIMEOUT;
+	int stall_s = req->low_speed_sec > 0 ? req->low_speed_sec : DEFAULT_LOW_SPEED_SEC;
 	char *safe_url = pgr_http_redact_url(req->url);
 	const char *method = method_of(req);
 	bool ok = false;
@@ -674,7 +800,15 @@ bool pgr_http_do(const struct pgr_http_req *req, struct pgr_http_resp *resp, str
 		if (i == max) {
 			pgr_error_set(err, PGR_ERR_STORE, "%s %s: %s (gave up after %d attempts)", method, safe_url,
 			              why ? why : "no answer", i);
-			if (why && (strstr(why, "onnect") || strstr(why, "resolve") || strstr(why, "imed out")))
+			if (why && (strstr(why, "imed out") || strstr(why, "imeout") || strstr(why, "too slow")))
+				pgr_error_hint(
+				        err,
+				        "The store did not answer in time (%d s to connect, %d s without data; "
+				        "store_timeout in the environment's section sets both). Check the store's "
+				        "endpoint (s3_endpoint, AWS_ENDPOINT_URL, the account's BlobEndpoint), that "
+				        "this machine can reach it, and any proxy settings.",
+				        connect_s, stall_s);
+			else if (why && (strstr(why, "onnect") || strstr(why, "resolve")))
 				pgr_error_hint(err,
 				               "Check the store's endpoint (s3_endpoint, AWS_ENDPOINT_URL, "
 				               "the account's BlobEndpoint), that this machine can reach it, and any "

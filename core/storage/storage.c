@@ -10,11 +10,14 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <pwd.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/xalloc.h"
 
 /* One row per backend; s3/gs/az add a row (and a file), not an if. */
@@ -111,6 +114,7 @@ struct pgr_store *pgr_store_open_opts(const char *url, const struct pgr_store_op
 		                      &st->opts.azure_endpoint, &st->opts.ca_file,          &st->opts.credentials_file};
 		for (size_t i = 0; i < sizeof src / sizeof src[0]; i++)
 			*dst[i] = *src[i] && **src[i] ? xstrdup(*src[i]) : NULL;
+		st->opts.timeout_sec = opts->timeout_sec > 0 ? opts->timeout_sec : 0;
 	}
 	if (!ops->open(st, url, err)) {
 		store_opts_free(&st->opts);
@@ -138,6 +142,7 @@ struct pgr_store *pgr_store_open_env(const struct pgr_env *env, struct pgr_error
 	        .azure_endpoint = env->azure_endpoint,
 	        .ca_file = env->ca_file,
 	        .credentials_file = env->store_credentials_file,
+	        .timeout_sec = env->store_timeout > 0 && env->store_timeout < INT_MAX ? (int)env->store_timeout : 0,
 	};
 	return pgr_store_open_opts(env->store, &o, err);
 }
@@ -159,17 +164,16 @@ void pgr_store_close(struct pgr_store *st)
 #define LIST_PAGE_SIZE 10000
 #define LIST_ALL_PAGE_SIZE ((size_t)1 << 24)
 
-bool pgr_store_list(struct pgr_store *st, const char *prefix, struct pgr_object_list *out, struct pgr_error *err)
+/* One page after the other, each asking for everything after the last key. */
+static bool list_serial(struct pgr_store *st, const char *prefix, const char *from, size_t page_size,
+                        struct pgr_object_list *out, struct pgr_error *err)
 {
 	bool more = true;
-	char *after = NULL;
+	char *after = from ? xstrdup(from) : NULL;
 	while (more) {
 		size_t before = out->n;
 		more = false;
-		/* Ask for everything at once: object-store backends cap a page at what
-		 * their service returns, and the file backend then walks the tree once
-		 * instead of once per page (100,000 WAL segments: 11 walks -> 1). */
-		if (!st->ops->list_page(st, prefix, after, LIST_ALL_PAGE_SIZE, out, &more, err)) {
+		if (!st->ops->list_page(st, prefix, after, page_size, out, &more, err)) {
 			free(after);
 			return false;
 		}
@@ -188,6 +192,414 @@ bool pgr_store_list(struct pgr_store *st, const char *prefix, struct pgr_object_
 		after = xstrdup(out->items[out->n - 1].key);
 	}
 	free(after);
+	return true;
+}
+
+/* ---------------------------------------------------------------- parallel listing
+ *
+ * An object store answers a listing one page (S3: 1,000 keys) per request,
+ * each from a given key on, and most of a page's time is the server's. Once
+ * the first page shows more follow, workers list disjoint key ranges side by
+ * side: (lo, hi], from start-after = lo until a key past hi. Range bounds are
+ * guessed by extrapolating the keys as numbers written in the digits (bytes)
+ * the first page uses: WAL names, dates and counters grow regularly, so a
+ * range of RANGE_PAGES pages' worth of key space holds about that many pages.
+ * A guess only decides how the work is cut, never what is listed:
+ *  - a worker takes the next range from the frontier (everything at or below
+ *    it is some worker's), so ranges never overlap and leave no gap;
+ *  - a page that runs past the frontier (a gap in the keys: a new timeline)
+ *    already holds the keys after it, so its worker claims them as a new
+ *    range instead of others probing the empty space in between;
+ *  - the page that ends the listing ends the frontier.
+ * The ranges are put back together in key order; the result is checked to be
+ * strictly ascending, and listed again one page at a time if it is not. */
+
+#define RANGE_PAGES 4
+#define MAX_WIDTH 64
+#define MAX_WORKERS 16
+
+struct range {
+	char *lo; /* keys after this */
+	struct pgr_object_list keys;
+};
+
+struct plist {
+	struct pgr_store *st;
+	const char *prefix;
+	size_t plen;
+	size_t page; /* keys per request */
+	pthread_mutex_t mu;
+	/* Key arithmetic: byte -> digit (the largest alphabet byte at or below it). */
+	unsigned char alpha[256];
+	unsigned digit[256];
+	unsigned base;
+	size_t width;
+	unsigned span[MAX_WIDTH]; /* key space one full page covers */
+	double span_keys; /* keys in that space */
+	char *frontier; /* NULL: every key is some worker's */
+	struct range **ranges;
+	size_t nranges, cap;
+	bool failed;
+	struct pgr_error err;
+	/* for the debug log: requests, and keys read that another range had */
+	unsigned long requests, wasted;
+};
+
+static void to_digits(const struct plist *p, const char *key, unsigned *d)
+{
+	size_t len = strlen(key);
+	for (size_t i = 0; i < p->width; i++) {
+		size_t at = p->plen + i;
+		d[i] = at < len ? p->digit[(unsigned char)key[at]] : 0;
+	}
+}
+
+static char *from_digits(const struct plist *p, const unsigned *d)
+{
+	char *s = xmalloc(p->plen + p->width + 1);
+	memcpy(s, p->prefix, p->plen);
+	for (size_t i = 0; i < p->width; i++)
+		s[p->plen + i] = (char)p->alpha[d[i]];
+	s[p->plen + p->width] = '\0';
+	return s;
+}
+
+/* a -= b; false if b > a. */
+static bool digits_sub(const struct plist *p, unsigned *a, const unsigned *b)
+{
+	int borrow = 0;
+	for (size_t i = p->width; i-- > 0;) {
+		long v = (long)a[i] - (long)b[i] - borrow;
+		borrow = v < 0;
+		a[i] = (unsigned)(v < 0 ? v + (long)p->base : v);
+	}
+	return !borrow;
+}
+
+/* a += b * k; false on overflow (past the largest key of this width). */
+static bool digits_add(const struct plist *p, unsigned *a, const unsigned *b, unsigned k)
+{
+	unsigned long carry = 0;
+	for (size_t i = p->width; i-- > 0;) {
+		unsigned long v = a[i] + (unsigned long)b[i] * k + carry;
+		a[i] = (unsigned)(v % p->base);
+		carry = v / p->base;
+	}
+	return carry == 0;
+}
+
+static double digits_value(const struct plist *p, const unsigned *d)
+{
+	double v = 0;
+	for (size_t i = 0; i < p->width; i++)
+		v = v * p->base + d[i];
+	return v;
+}
+
+/* The digits and width from the first page; false when its keys give no
+ * usable arithmetic (then the listing goes on one page at a time). */
+static bool plist_learn_alphabet(struct plist *p, const struct pgr_object_list *l, size_t from)
+{
+	bool seen[256] = {false};
+	size_t width = 0;
+	for (size_t i = from; i < l->n; i++) {
+		const char *k = l->items[i].key;
+		size_t len = strlen(k);
+		if (len < p->plen || strncmp(k, p->prefix, p->plen) != 0)
+			return false;
+		for (size_t j = p->plen; j < len; j++)
+			seen[(unsigned char)k[j]] = true;
+		if (len - p->plen > width)
+			width = len - p->plen;
+	}
+	p->base = 0;
+	unsigned below = 0;
+	for (unsigned c = 0; c < 256; c++) {
+		if (seen[c]) {
+			p->alpha[p->base] = (unsigned char)c;
+			below = p->base++;
+		}
+		p->digit[c] = below; /* bytes before the first one map to 0 */
+	}
+	p->width = width < MAX_WIDTH ? width : MAX_WIDTH;
+	return p->base >= 2 && p->width > 0;
+}
+
+/* A full page: the key space it covered (called with mu held). */
+static void plist_learn_span(struct plist *p, const struct pgr_object_list *l, size_t from)
+{
+	if (l->n < from + 2)
+		return;
+	unsigned a[MAX_WIDTH], b[MAX_WIDTH];
+	to_digits(p, l->items[l->n - 1].key, a);
+	to_digits(p, l->items[from].key, b);
+	if (!digits_sub(p, a, b) || digits_value(p, a) <= 0)
+		return;
+	memcpy(p->span, a, sizeof a);
+	p->span_keys = (double)(l->n - from - 1);
+}
+
+/* The upper bound of a range starting after lo: RANGE_PAGES pages' worth of
+ * key space on; NULL (no bound) past the arithmetic's reach (mu held). */
+static char *plist_bound(const struct plist *p, const char *lo)
+{
+	unsigned d[MAX_WIDTH];
+	to_digits(p, lo, d);
+	if (!digits_add(p, d, p->span, RANGE_PAGES))
+		return NULL;
+	char *hi = from_digits(p, d);
+	if (strcmp(hi, lo) <= 0) { /* bytes outside the alphabet: no safe guess */
+		free(hi);
+		return NULL;
+	}
+	return hi;
+}
+
+/* How many keys to ask for from cur to reach hi without reading far past it
+ * (mu held): the page's cost is mostly per key. */
+static size_t plist_want(const struct plist *p, const char *cur, const char *hi)
+{
+	if (!hi || p->span_keys <= 0)
+		return p->page;
+	unsigned a[MAX_WIDTH], b[MAX_WIDTH];
+	to_digits(p, hi, a);
+	to_digits(p, cur, b);
+	if (!digits_sub(p, a, b))
+		return p->page;
+	double est = digits_value(p, a) / digits_value(p, p->span) * p->span_keys;
+	double want = est * 1.25 + 16;
+	return want >= (double)p->page ? p->page : (size_t)want;
+}
+
+static struct range *plist_new_range(struct plist *p, const char *lo)
+{
+	struct range *r = xcalloc(1, sizeof *r);
+	r->lo = xstrdup(lo);
+	if (p->nranges == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 64;
+		p->ranges = xrealloc(p->ranges, p->cap * sizeof *p->ranges);
+	}
+	p->ranges[p->nranges++] = r;
+	return r;
+}
+
+/* Move item i of from to the end of to (the key changes hands, no copy). */
+static void list_move(struct pgr_object_list *to, struct pgr_object_list *from, size_t i)
+{
+	if (to->n == to->cap) {
+		to->cap = to->cap ? to->cap * 2 : 1024;
+		to->items = xrealloc(to->items, to->cap * sizeof *to->items);
+	}
+	to->items[to->n++] = from->items[i];
+	from->items[i].key = NULL;
+}
+
+/* List one range, (cur, hi], and whatever its last page can claim beyond. */
+static void plist_run(struct plist *p, struct range *r, char *cur, char *hi)
+{
+	struct pgr_store *st = p->st;
+	size_t floor = 0; /* grows while the guess of what is left falls short */
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		size_t want = p->failed ? 0 : plist_want(p, cur, hi);
+		pthread_mutex_unlock(&p->mu);
+		if (!want)
+			break;
+		if (want < floor)
+			want = floor < p->page ? floor : p->page;
+		struct pgr_object_list pg = {0};
+		bool more = false;
+		struct pgr_error e = {0};
+		if (!st->ops->list_page(st, p->prefix, cur, want, &pg, &more, &e)) {
+			pthread_mutex_lock(&p->mu);
+			if (!p->failed) {
+				p->failed = true;
+				p->err = e;
+			}
+			pthread_mutex_unlock(&p->mu);
+			pgr_object_list_free(&pg);
+			break;
+		}
+		if (more && pg.n >= p->page) {
+			pthread_mutex_lock(&p->mu);
+			plist_learn_span(p, &pg, 0);
+			pthread_mutex_unlock(&p->mu);
+		}
+		/* The key strings stay where they are when the items move. */
+		const char *last = pg.n ? pg.items[pg.n - 1].key : NULL;
+		size_t i = 0;
+		for (; i < pg.n && (!hi || strcmp(pg.items[i].key, hi) <= 0); i++)
+			list_move(&r->keys, &pg, i);
+		bool past = i < pg.n;
+		pthread_mutex_lock(&p->mu);
+		p->requests++;
+		pthread_mutex_unlock(&p->mu);
+		if (more && !pg.n) {
+			pthread_mutex_lock(&p->mu);
+			if (!p->failed) {
+				p->failed = true;
+				pgr_error_set(&p->err, PGR_ERR_INTERNAL,
+				              "listing store \"%s\" under \"%s\": an empty page claimed more follow",
+				              st->url, p->prefix);
+			}
+			pthread_mutex_unlock(&p->mu);
+			pgr_object_list_free(&pg);
+			break;
+		}
+		if (more && !past) {
+			/* Still inside the range: ask for more next time if the guess was short. */
+			floor = pg.n >= want ? 2 * want : 0;
+			free(cur);
+			cur = xstrdup(last);
+			pgr_object_list_free(&pg);
+			continue;
+		}
+		/* The range is done: the page reached past hi, or the listing ended.
+		 * It holds every key in (cur, last]; those past the frontier are
+		 * nobody's yet, and there are none past last if !more. */
+		pthread_mutex_lock(&p->mu);
+		bool go_on = false;
+		if (p->frontier && last && strcmp(last, p->frontier) > 0) {
+			struct range *r2 = plist_new_range(p, p->frontier);
+			for (size_t j = i; j < pg.n; j++)
+				if (pg.items[j].key && strcmp(pg.items[j].key, r2->lo) > 0)
+					list_move(&r2->keys, &pg, j);
+			free(p->frontier);
+			p->frontier = NULL;
+			free(hi);
+			hi = NULL;
+			if (more) {
+				hi = plist_bound(p, last);
+				p->frontier = hi ? xstrdup(hi) : NULL;
+				free(cur);
+				cur = xstrdup(last);
+				r = r2;
+				go_on = true;
+			}
+		} else if (!more) {
+			free(p->frontier);
+			p->frontier = NULL;
+		}
+		for (size_t j = i; j < pg.n; j++)
+			p->wasted += pg.items[j].key != NULL;
+		pthread_mutex_unlock(&p->mu);
+		pgr_object_list_free(&pg);
+		if (!go_on)
+			break;
+	}
+	free(cur);
+	free(hi);
+}
+
+static void *plist_worker(void *arg)
+{
+	struct plist *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		if (p->failed || !p->frontier) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		struct range *r = plist_new_range(p, p->frontier);
+		char *cur = xstrdup(p->frontier);
+		char *hi = plist_bound(p, p->frontier);
+		free(p->frontier);
+		p->frontier = hi ? xstrdup(hi) : NULL;
+		pthread_mutex_unlock(&p->mu);
+		plist_run(p, r, cur, hi);
+	}
+	return NULL;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct range *const *)a)->lo, (*(struct range *const *)b)->lo);
+}
+
+static unsigned list_workers(const struct pgr_store *st)
+{
+	unsigned n = st->ops->list_workers;
+	const char *e = getenv("PGRESCUE_LIST_WORKERS");
+	if (e && *e) {
+		char *end;
+		long v = strtol(e, &end, 10);
+		if (*end == '\0' && v >= 1)
+			n = (unsigned)v;
+	}
+	return n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
+bool pgr_store_list(struct pgr_store *st, const char *prefix, struct pgr_object_list *out, struct pgr_error *err)
+{
+	unsigned workers = list_workers(st);
+	size_t page = st->ops->list_page_keys;
+	if (workers < 2 || !page)
+		/* Ask for everything at once: object-store backends cap a page at what
+		 * their service returns, and the file backend then walks the tree once
+		 * instead of once per page (100,000 WAL segments: 11 walks -> 1). */
+		return list_serial(st, prefix, NULL, LIST_ALL_PAGE_SIZE, out, err);
+	if (!prefix)
+		prefix = "";
+	size_t base = out->n;
+	bool more = false;
+	if (!st->ops->list_page(st, prefix, NULL, page, out, &more, err))
+		return false;
+	if (!more)
+		return true;
+	if (out->n == base)
+		return pgr_error_set(err, PGR_ERR_INTERNAL,
+		                     "listing store \"%s\" under \"%s\": an empty page claimed more follow", st->url,
+		                     prefix);
+	struct plist p = {.st = st, .prefix = prefix, .plen = strlen(prefix), .page = page};
+	if (!plist_learn_alphabet(&p, out, base))
+		return list_serial(st, prefix, out->items[out->n - 1].key, page, out, err);
+	plist_learn_span(&p, out, base);
+	p.frontier = xstrdup(out->items[out->n - 1].key);
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_t tids[MAX_WORKERS];
+	unsigned started = 0;
+	for (unsigned i = 0; i < workers; i++) {
+		if (pthread_create(&tids[started], NULL, plist_worker, &p) == 0)
+			started++;
+	}
+	if (!started)
+		plist_worker(&p);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	free(p.frontier);
+	qsort(p.ranges, p.nranges, sizeof *p.ranges, range_cmp);
+	bool ok = !p.failed;
+	if (!ok && err)
+		*err = p.err;
+	size_t first = out->n;
+	for (size_t i = 0; i < p.nranges; i++) {
+		struct range *r = p.ranges[i];
+		for (size_t j = 0; ok && j < r->keys.n; j++)
+			list_move(out, &r->keys, j);
+		pgr_object_list_free(&r->keys);
+		free(r->lo);
+		free(r);
+	}
+	free(p.ranges);
+	if (!ok)
+		return false;
+	pgr_debug("listed %zu keys under \"%s\" in %s: 1 + %lu requests by %u workers, %zu ranges, %lu keys read twice",
+	          out->n - base, prefix, st->url, p.requests, started, p.nranges, p.wasted);
+	/* Each range ascends and they do not overlap, so this holds; should it
+	 * ever not, list again the slow way rather than return a wrong order. */
+	for (size_t i = base + 1; i < out->n; i++) {
+		if (strcmp(out->items[i - 1].key, out->items[i].key) >= 0) {
+			pgr_warn("listing %s under \"%s\": the ranges listed side by side do not join up at \"%s\"; "
+			         "listing again one page at a time",
+			         st->url, prefix, out->items[i].key);
+			for (size_t j = first; j < out->n; j++)
+				free(out->items[j].key);
+			out->n = first;
+			return list_serial(st, prefix, out->n > base ? out->items[out->n - 1].key : NULL, page, out,
+			                   err);
+		}
+	}
 	return true;
 }
 

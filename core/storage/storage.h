@@ -55,6 +55,13 @@ struct pgr_store_ops {
 	 * system (readers such as pg_restore -j then need no copy); NULL if none.
 	 * Newly allocated. */
 	char *(*local_path)(struct pgr_store *st, const char *key);
+	/* pgr_store_list may run this many list_page calls at once, on key
+	 * ranges (list_page must then be thread-safe and honour any `after`
+	 * without rescanning); 0 or 1: one page after the other. */
+	unsigned list_workers;
+	/* The service's own page (S3: 1,000 keys): what one list_page call of
+	 * that size costs one request for. */
+	size_t list_page_keys;
 };
 
 /* What a backend may take from the environment besides the URL (all may be NULL). */
@@ -68,6 +75,9 @@ struct pgr_store_opts {
 	const char *azure_endpoint;
 	const char *ca_file;
 	const char *credentials_file; /* store_credentials_file: wins over the variables */
+	/* store_timeout: seconds each request may take to connect, and may
+	 * stall mid-transfer, before it is retried; 0: the defaults (10 s, 30 s). */
+	int timeout_sec;
 };
 
 struct pgr_store {
@@ -86,7 +96,10 @@ struct pgr_env;
 struct pgr_store *pgr_store_open_env(const struct pgr_env *env, struct pgr_error *err);
 void pgr_store_close(struct pgr_store *st);
 
-/* Every key under prefix (all pages). */
+/* Every key under prefix (all pages), sorted. A backend with list_workers
+ * lists key ranges side by side once the first page shows there is more
+ * (PGRESCUE_LIST_WORKERS=N overrides how many; 1: one page at a time); the
+ * result is the same keys in the same order either way. */
 bool pgr_store_list(struct pgr_store *st, const char *prefix, struct pgr_object_list *out, struct pgr_error *err);
 bool pgr_store_list_page(struct pgr_store *st, const char *prefix, const char *after, size_t page_size,
                          struct pgr_object_list *out, bool *more, struct pgr_error *err);

@@ -984,6 +984,7 @@ static bool az_do(struct pgr_store *st, struct az_call *c, const struct az_io *i
 		req.timeout_sec = io->timeout_sec;
 	}
 	req.ca_file = st->opts.ca_file;
+	req.connect_timeout_sec = req.low_speed_sec = st->opts.timeout_sec;
 	if (!pgr_http_do(&req, resp, err)) {
 		scrub(err, x.url, x.display);
 		pgr_error_prefix(err, "%s", what);
@@ -1242,6 +1243,7 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 		req.progress = progress;
 		req.pctx = pctx;
 		req.ca_file = st->opts.ca_file;
+		req.connect_timeout_sec = req.low_speed_sec = st->opts.timeout_sec;
 		ok = pgr_http_do(&req, &resp, err);
 		if (!ok) {
 			scrub(err, x.url, x.display);

@@ -15,6 +15,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@
 #include "storage/http.h"
 
 #define S3_MAX_KEYS 1000
+/* Key ranges listed side by side (pgr_store_list): a page costs the server
+ * far more than it costs us, and it serves several at once. */
+#define S3_LIST_WORKERS 4
 /* Uploads above this go in parts; a single PUT is capped at 5 GiB anyway. */
 #define MULTIPART_THRESHOLD ((uint64_t)64 << 20)
 #define PART_SIZE_MIN ((uint64_t)16 << 20)
@@ -58,6 +62,7 @@ struct s3_store {
 	char *sse;
 	char *storage_class;
 	char *ca_file;
+	int timeout_sec; /* store_timeout (0: the HTTP layer's defaults) */
 };
 
 static struct s3_store *s3_of(struct pgr_store *st)
@@ -434,6 +439,7 @@ static bool s3_open(struct pgr_store *st, const char *url, struct pgr_error *err
 	s->sse = st->opts.s3_sse ? xstrdup(st->opts.s3_sse) : NULL;
 	s->storage_class = st->opts.s3_storage_class ? xstrdup(st->opts.s3_storage_class) : NULL;
 	s->ca_file = st->opts.ca_file ? xstrdup(st->opts.ca_file) : NULL;
+	s->timeout_sec = st->opts.timeout_sec;
 	xmlInitParser();
 	st->backend = s;
 	return true;
@@ -559,6 +565,8 @@ static bool s3_do(struct s3_store *s, struct s3_call *c, struct pgr_http_resp *r
 	        .pctx = c->pctx,
 	        .max_attempts = c->max_attempts,
 	        .ca_file = s->ca_file,
+	        .connect_timeout_sec = s->timeout_sec,
+	        .low_speed_sec = s->timeout_sec,
 	        .verbose = pgr_log_level() >= PGR_LOG_DEBUG,
 	};
 	bool ok = pgr_http_do(&req, resp, err);
@@ -598,10 +606,19 @@ static char *child_text(const xmlNode *n, const char *name)
 	return r;
 }
 
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+	xmlInitParser();
+}
+
 static xmlDoc *parse_xml(const struct strbuf *body)
 {
 	if (!body->len || body->len > (size_t)INT32_MAX)
 		return NULL;
+	/* Listings parse from several threads: libxml2 is set up once before. */
+	pthread_once(&xml_once, xml_init);
 	return xmlReadMemory(body->buf, (int)body->len, "s3.xml", NULL,
 	                     XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
@@ -1401,6 +1418,8 @@ const struct pgr_store_ops pgr_store_s3_ops = {
         .get_head = s3_get_head,
         .put = s3_put,
         .del = s3_del,
+        .list_workers = S3_LIST_WORKERS,
+        .list_page_keys = S3_MAX_KEYS,
 };
 
 const struct pgr_store_ops pgr_store_gs_ops = {
@@ -1413,4 +1432,6 @@ const struct pgr_store_ops pgr_store_gs_ops = {
         .get_head = s3_get_head,
         .put = s3_put,
         .del = s3_del,
+        .list_workers = S3_LIST_WORKERS,
+        .list_page_keys = S3_MAX_KEYS,
 };

@@ -193,11 +193,16 @@ echo $! >"$PGT_ROOT/blackhole.pid"
 wait_port() { [ -s "$PGT_ROOT/blackhole.port" ]; }
 for _ in $(seq 1 50); do wait_port && break; sleep 0.1; done
 BH=$(cat "$PGT_ROOT/blackhole.port")
+# store_timeout = 1s: each attempt gives up after a second (not the default 10 s).
+pgt_config "$CFG" blackhole "$DSN" "$STORE" "store_timeout=1s"
+start=$(date +%s)
 run_cmd u env AZURE_STORAGE_CONNECTION_STRING="${AZT_CONN/$AZT_PORT/$BH}" \
-	timeout 600 "$PGRESCUE" --store "$STORE" wal-fetch "$LAST" "$PGT_ROOT/check/unreachable"
+	timeout 600 "$PGRESCUE" --config "$CFG" --env blackhole wal-fetch "$LAST" "$PGT_ROOT/check/unreachable"
 is "$u_rc" 1 "an endpoint that never answers makes wal-fetch fail (exit 1, not killed by timeout)"
 like "$u_err" "127\.0\.0\.1:$BH.*(Timeout|timed out)" "the error names the endpoint and says it timed out"
 like "$u_err" "5 attempts" "after retrying"
+like "$u_err" "HINT: .*1 s to connect.*store_timeout" "the hint gives store_timeout's value"
+diag "gave up after $(($(date +%s) - start)) s"
 ok "$([ ! -e "$PGT_ROOT/check/unreachable" ]; echo $?)" "nothing was written"
 kill "$(cat "$PGT_ROOT/blackhole.pid")" 2>/dev/null
 

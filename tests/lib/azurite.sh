@@ -6,7 +6,7 @@
 #   azt_stop [SIGNAL]    stop it (TERM by default) and wait until it is gone
 #   azt_py CMD ARGS...   a small client with its own Shared Key signer (Python's
 #                        hmac, independent of pgrescue's): mkcontainer C,
-#                        putmany C PREFIX N, putwal C PREFIX N (segment names),
+#                        putmany C PREFIX N, putwal C PREFIX N [FIRST] (segment names),
 #                        putfile C BLOB FILE, getfile C BLOB
 #                        FILE, count C PREFIX, exists C BLOB, sas (an account SAS)
 # The azurite it runs: $PGR_AZURITE, else the one .ci/run installs under
@@ -119,9 +119,11 @@ elif cmd == "putmany":
                     headers={"x-ms-blob-type": "BlockBlob", "Content-Type": "application/octet-stream"})
         need(s, d, (201,), "put")
 elif cmd == "putwal":
-    # WAL segment names (timeline 1), as many as asked, each a few bytes.
+    # WAL segment names (timeline 1), as many as asked, each a few bytes;
+    # an optional fifth argument starts the numbering there.
     c, prefix, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
-    for i in range(n):
+    first = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    for i in range(first, first + n):
         s, d = call("PUT", c, "%s00000001%08X%08X" % (prefix, i // 256, i % 256), body=b"x",
                     headers={"x-ms-blob-type": "BlockBlob", "Content-Type": "application/octet-stream"})
         need(s, d, (201,), "put")

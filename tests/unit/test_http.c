@@ -310,6 +310,26 @@ static bool count_progress(void *ctx, uint64_t done, uint64_t total)
 	return true;
 }
 
+/* What on_data saw: a byte count and an FNV-1a hash, started over on NULL. */
+struct seen {
+	uint64_t bytes, hash;
+	int resets;
+};
+
+static void seen_data(void *ctx, const void *data, size_t len)
+{
+	struct seen *s = ctx;
+	if (!data) {
+		s->bytes = 0;
+		s->hash = 1469598103934665603ull;
+		s->resets++;
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		s->hash = (s->hash ^ ((const unsigned char *)data)[i]) * 1099511628211ull;
+	s->bytes += len;
+}
+
 static void test_download_cut_then_complete(void **state)
 {
 	(void)state;
@@ -326,13 +346,26 @@ static void test_download_cut_then_complete(void **state)
 	char *part = xasprintf("%s/obj.part", dir);
 	char *url = url_of(&s, "/b/big");
 	uint64_t last = 0;
-	struct pgr_http_req req = {.url = url, .out_file = out, .progress = count_progress, .pctx = &last};
+	struct seen seen = {0};
+	struct pgr_http_req req = {.url = url,
+	                           .out_file = out,
+	                           .progress = count_progress,
+	                           .pctx = &last,
+	                           .on_data = seen_data,
+	                           .data_ctx = &seen};
 	struct pgr_http_resp resp;
 	pgr_http_resp_init(&resp);
 	struct pgr_error err = {0};
 	assert_true(pgr_http_do(&req, &resp, &err));
 	assert_int_equal(resp.status, 200);
 	assert_int_equal(resp.attempts, 2);
+	/* on_data saw the second attempt's bytes, all of them, once. */
+	struct seen want = {0};
+	seen_data(&want, NULL, 0);
+	seen_data(&want, big, sizeof big);
+	assert_int_equal(seen.resets, 2);
+	assert_int_equal(seen.bytes, sizeof big);
+	assert_true(seen.hash == want.hash);
 	assert_int_equal(resp.bytes, sizeof big);
 	assert_int_equal(last, sizeof big);
 	char *data = NULL;

@@ -25,6 +25,7 @@ static const char *GOOD = "default = prod\n"
                           "retention_dumps = 14d\n"
                           "wal_lag_warn = 2m\n"
                           "wal_lag_critical = 10m\n"
+                          "store_timeout = 5s\n"
                           "readonly = yes\n"
                           "\n"
                           "[env staging]\n"
@@ -49,9 +50,11 @@ static void test_parse_good(void **state)
 	assert_int_equal(e->wal_lag_warn, 120);
 	assert_int_equal(e->wal_lag_critical, 600);
 	assert_int_equal(e->backup_max_age, 86400);
+	assert_int_equal(e->store_timeout, 5);
 	assert_true(e->readonly);
 	e = pgr_config_select(&cfg, "staging", &err);
 	assert_non_null(e);
+	assert_int_equal(e->store_timeout, 0); /* the HTTP layer's defaults */
 	assert_string_equal(e->platform, "local");
 	assert_false(e->readonly);
 	pgr_config_free(&cfg);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/log.h"
 #include "base/xalloc.h"
 #include "ops/wal.h"
 #include "storage/layout.h"
@@ -922,6 +924,230 @@ static void test_wal_fetch(void **state)
 	free(dest);
 }
 
+/* ---------------------------------------------------------------- parallel listing
+ * A fake object store in memory: sorted keys, at most 1,000 per request,
+ * pages from any start-after key, safe to call from several threads. The
+ * parallel listing must give exactly what one page after the other gives. */
+
+struct fake_keys {
+	char **keys;
+	size_t n, cap;
+	int fail_at; /* the request number that fails (0: none) */
+	int requests;
+	pthread_mutex_t mu;
+};
+
+static struct fake_keys fake;
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void fake_add(const char *key)
+{
+	if (fake.n == fake.cap) {
+		fake.cap = fake.cap ? fake.cap * 2 : 1024;
+		fake.keys = xrealloc(fake.keys, fake.cap * sizeof *fake.keys);
+	}
+	fake.keys[fake.n++] = xstrdup(key);
+}
+
+static void fake_sort(void)
+{
+	qsort(fake.keys, fake.n, sizeof *fake.keys, str_cmp);
+	size_t w = 0; /* a set: no duplicates */
+	for (size_t i = 0; i < fake.n; i++) {
+		if (w && !strcmp(fake.keys[w - 1], fake.keys[i]))
+			free(fake.keys[i]);
+		else
+			fake.keys[w++] = fake.keys[i];
+	}
+	fake.n = w;
+}
+
+static void fake_clear(void)
+{
+	for (size_t i = 0; i < fake.n; i++)
+		free(fake.keys[i]);
+	free(fake.keys);
+	fake.keys = NULL;
+	fake.n = fake.cap = 0;
+	fake.fail_at = 0;
+	fake.requests = 0;
+}
+
+static bool fake_list_page(struct pgr_store *st, const char *prefix, const char *after, size_t page_size,
+                           struct pgr_object_list *out, bool *more, struct pgr_error *err)
+{
+	(void)st;
+	*more = false;
+	pthread_mutex_lock(&fake.mu);
+	int req = ++fake.requests;
+	pthread_mutex_unlock(&fake.mu);
+	if (fake.fail_at && req == fake.fail_at)
+		return pgr_error_set(err, PGR_ERR_STORE, "listing fake://: HTTP 503 SlowDown");
+	size_t plen = strlen(prefix);
+	size_t max = page_size < 1000 ? page_size : 1000;
+	/* first key > after (binary search), then those with the prefix */
+	size_t lo = 0, hi = fake.n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (after && strcmp(fake.keys[mid], after) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t taken = 0;
+	for (size_t i = lo; i < fake.n; i++) {
+		if (strncmp(fake.keys[i], prefix, plen) != 0) {
+			if (strcmp(fake.keys[i], prefix) > 0)
+				break;
+			continue;
+		}
+		if (taken == max) {
+			*more = true;
+			break;
+		}
+		pgr_object_list_add(out, fake.keys[i], i, 0);
+		taken++;
+	}
+	return true;
+}
+
+static const struct pgr_store_ops fake_ops = {
+        .scheme = "fake",
+        .list_page = fake_list_page,
+        .list_workers = 4,
+        .list_page_keys = 1000,
+};
+
+/* pgr_store_list against the keys under prefix, in order, both ways. */
+static void check_listing(const char *prefix, const char *what)
+{
+	struct pgr_store st = {.ops = &fake_ops, .url = (char *)"fake://"};
+	size_t plen = strlen(prefix);
+	size_t want = 0;
+	for (size_t i = 0; i < fake.n; i++)
+		want += !strncmp(fake.keys[i], prefix, plen);
+	const char *modes[] = {"1", "2", "4", "16"};
+	for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+		setenv("PGRESCUE_LIST_WORKERS", modes[m], 1);
+		struct pgr_object_list l = {0};
+		struct pgr_error err = {0};
+		/* something already in the list stays in front */
+		pgr_object_list_add(&l, "already-there", 0, 0);
+		if (!pgr_store_list(&st, prefix, &l, &err))
+			fail_msg("%s, %s workers: %s", what, modes[m], err.msg);
+		if (l.n != want + 1)
+			fail_msg("%s, %s workers: %zu keys, want %zu", what, modes[m], l.n - 1, want);
+		assert_string_equal(l.items[0].key, "already-there");
+		size_t k = 1;
+		for (size_t i = 0; i < fake.n; i++) {
+			if (strncmp(fake.keys[i], prefix, plen) != 0)
+				continue;
+			if (strcmp(l.items[k].key, fake.keys[i]) != 0)
+				fail_msg("%s, %s workers: key %zu is \"%s\", want \"%s\"", what, modes[m], k - 1,
+				         l.items[k].key, fake.keys[i]);
+			k++;
+		}
+		pgr_object_list_free(&l);
+	}
+	unsetenv("PGRESCUE_LIST_WORKERS");
+}
+
+static void test_parallel_listing(void **state)
+{
+	(void)state;
+	pthread_mutex_init(&fake.mu, NULL);
+	if (getenv("TEST_LIST_DEBUG"))
+		pgr_log_set_level(PGR_LOG_DEBUG);
+	char key[128];
+	/* A counter in hex, as bench/s3.sh names its keys. */
+	for (unsigned i = 1; i <= 25000; i++) {
+		snprintf(key, sizeof key, "wal-archive/00000001%016X", i);
+		fake_add(key);
+	}
+	fake_add("base/x/base.tar");
+	fake_add("database/postgres-backup-20261124-010000.sql.gz");
+	fake_sort();
+	check_listing("wal-archive/", "a hex counter");
+	check_listing("", "everything");
+	check_listing("base/", "a short prefix");
+	check_listing("nothing/", "an empty prefix");
+	fake_clear();
+
+	/* WAL: three timelines (gaps far larger than a range's guess), 16 MB
+	 * segments (00-FF), history, partial and backup files. */
+	for (unsigned tl = 1; tl <= 5; tl += 2)
+		for (unsigned log = 0; log < 24; log++)
+			for (unsigned seg = 0; seg < 256; seg++) {
+				snprintf(key, sizeof key, "wal-archive/%08X%08X%08X", tl, log + tl * 7, seg);
+				fake_add(key);
+				if (seg == 77 && log == 5) {
+					snprintf(key, sizeof key, "wal-archive/%08X%08X%08X.00000028.backup", tl,
+					         log + tl * 7, seg);
+					fake_add(key);
+				}
+			}
+	fake_add("wal-archive/00000003.history");
+	fake_add("wal-archive/00000005.history");
+	fake_add("wal-archive/00000003000000250000000A.partial");
+	fake_sort();
+	check_listing("wal-archive/", "WAL over timelines");
+	fake_clear();
+
+	/* Random names: lengths, bytes the first page never showed, clusters. */
+	unsigned seed = 12345;
+	for (unsigned i = 0; i < 9000; i++) {
+		size_t len = 1 + rand_r(&seed) % 30;
+		size_t at = (size_t)snprintf(key, sizeof key, "r/");
+		int cluster = rand_r(&seed) % 4;
+		for (size_t j = 0; j < len; j++) {
+			int c = cluster == 0 ? '0' + rand_r(&seed) % 2 : 0x21 + rand_r(&seed) % 0x5e;
+			if (cluster == 3 && j == 0)
+				c = 0xc3; /* UTF-8 lead byte */
+			key[at++] = (char)c;
+		}
+		key[at] = '\0';
+		fake_add(key);
+	}
+	fake_sort();
+	check_listing("r/", "random names");
+	fake_clear();
+
+	/* Exactly one page, one key more, and a sparse run then a dense one. */
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(key, sizeof key, "p/%06u", i * 7);
+		fake_add(key);
+	}
+	fake_sort();
+	check_listing("p/", "one full page");
+	fake_add("p/999999");
+	fake_sort();
+	check_listing("p/", "a page and one key");
+	for (unsigned i = 0; i < 6000; i++) {
+		snprintf(key, sizeof key, "p/9%09u", i);
+		fake_add(key);
+	}
+	fake_sort();
+	check_listing("p/", "sparse then dense");
+
+	/* A failing request fails the listing with its error. */
+	struct pgr_store st = {.ops = &fake_ops, .url = (char *)"fake://"};
+	for (int at = 1; at <= 4; at++) {
+		fake.fail_at = at;
+		fake.requests = 0;
+		struct pgr_object_list l = {0};
+		struct pgr_error err = {0};
+		assert_false(pgr_store_list(&st, "p/", &l, &err));
+		assert_non_null(strstr(err.msg, "503 SlowDown"));
+		pgr_object_list_free(&l);
+	}
+	fake_clear();
+	pthread_mutex_destroy(&fake.mu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -938,6 +1164,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_paging_large, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prefix, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_hidden_never_listed, setup, teardown),
+	        cmocka_unit_test(test_parallel_listing),
 	        cmocka_unit_test(test_file_kinds),
 	        cmocka_unit_test(test_dump_keys),
 	        cmocka_unit_test(test_walnames),

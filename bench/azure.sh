@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Benchmark: the az:// backend against a local azurite (the server
+# tests/integration/azure.sh uses), in one run.
+#  1. Download one 1 GiB block blob (uploaded by `pgrescue wal-push`, so it
+#     carries a Content-MD5 that the download is checked against): curl with
+#     an account SAS (no signing on curl's side) against `pgrescue wal-fetch`
+#     (Shared Key), each into a file on the same disk, warm. pgrescue fsyncs
+#     what it downloads and curl does not, so curl is also timed with a `sync`
+#     of its file; the ratio uses that. The sides alternate which goes first;
+#     the median of the per-round ratios over ROUNDS, with the load average.
+#  2. List KEYS blobs named like WAL segments: pgr_store_list (List Blobs,
+#     5,000 per page by markers; bench/catalog_bench list) against curl
+#     paging the same listing with the SAS and the NextMarker of each page.
+# Usage: bench/azure.sh [SIZE_MIB KEYS]   (default 1024 100000; KEYS 0 skips 2)
+#   PGRESCUE=path/to/pgrescue (default build/pgrescue), ROUNDS (default 5)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+: "${PGRESCUE:=$top/build/pgrescue}"
+: "${ROUNDS:=5}"
+size_mib=${1:-1024} keys=${2:-100000}
+[ -x "$PGRESCUE" ] || { echo "no pgrescue at $PGRESCUE (set PGRESCUE=)"; exit 1; }
+builddir=$(cd "$(dirname "$PGRESCUE")" && pwd)
+: "${CATALOG_BENCH:=$builddir/bench/catalog_bench}"
+if [ "$keys" -gt 0 ] && [ ! -x "$CATALOG_BENCH" ]; then
+	make -s -C "$builddir" bench/catalog_bench >/dev/null || { echo "cannot build $CATALOG_BENCH"; exit 1; }
+fi
+
+bail_out() { echo "bench: $*" >&2; exit 1; }
+PGT_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/pgrescue-bench-az.XXXXXX") || exit 1
+root=$PGT_ROOT
+. "$top/tests/lib/azurite.sh"
+cleanup() { azt_stop; rm -rf "$root"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+azt_start
+export AZURE_STORAGE_CONNECTION_STRING=$AZT_CONN
+unset AZURE_STORAGE_ACCOUNT AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN
+sas=$(azt_py sas) || bail_out "cannot make a SAS"
+azt_py mkcontainer big || bail_out "cannot create container big"
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+now() { date +%s.%N; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# ------------------------------------------------------------------ 1. one big object
+seg=000000010000000000000001
+echo "# writing a $size_mib MiB blob through pgrescue wal-push..."
+mkdir -p "$root/src"
+head -c $((size_mib * 1048576)) /dev/urandom >"$root/src/$seg"
+want=$(md5sum "$root/src/$seg" | cut -d' ' -f1)
+"$PGRESCUE" --store az://devstoreaccount1/big/b wal-push "$root/src/$seg" || bail_out "upload failed"
+rm -rf "$root/src"
+url="$AZT_ENDPOINT/big/b/wal-archive/$seg?$sas"
+hdr=$(curl -sf -I "$url") || bail_out "curl cannot read the blob"
+printf '%s' "$hdr" | grep -qi '^content-md5:' || bail_out "the blob has no Content-MD5: $hdr"
+curl -sf -o /dev/null "$url" # warm azurite's files in the page cache
+
+side_curl() {
+	rm -f "$root/c"
+	local t0 t1 t2
+	t0=$(now)
+	curl -sf -o "$root/c" "$url" || bail_out "curl download failed"
+	t1=$(now)
+	sync "$root/c"
+	t2=$(now)
+	rm -f "$root/c"
+	c_plain=$(echo "$t1 - $t0" | bc -l) c_sync=$(echo "$t2 - $t0" | bc -l)
+}
+side_pgr() {
+	rm -f "$root/p"
+	local t0 t1
+	t0=$(now)
+	"$PGRESCUE" --store az://devstoreaccount1/big/b wal-fetch "$seg" "$root/p" || bail_out "pgrescue wal-fetch failed"
+	t1=$(now)
+	[ "$r" = 1 ] && { [ "$(md5sum "$root/p" | cut -d' ' -f1)" = "$want" ] || bail_out "pgrescue's copy differs"; }
+	rm -f "$root/p"
+	p_time=$(echo "$t1 - $t0" | bc -l)
+}
+t_curl=() t_curl_sync=() t_pgr=() ratios=()
+for r in $(seq "$ROUNDS"); do
+	sync
+	if [ $((r % 2)) = 1 ]; then side_curl; side_pgr; else side_pgr; side_curl; fi
+	t_curl+=("$c_plain") t_curl_sync+=("$c_sync") t_pgr+=("$p_time")
+	ratios+=("$(echo "$c_sync / $p_time" | bc -l)")
+	printf '# round %d: curl %.2f s (+sync %.2f s), pgrescue %.2f s, ratio %.2f; load %s\n' \
+		"$r" "$c_plain" "$c_sync" "$p_time" "${ratios[-1]}" "$(load)"
+done
+mc=$(median "${t_curl[@]}") mcs=$(median "${t_curl_sync[@]}") mp=$(median "${t_pgr[@]}")
+mr=$(median "${ratios[@]}")
+bytes=$((size_mib * 1048576))
+mbps() { echo "scale=1; $bytes / 1048576 / $1" | bc -l; }
+printf 'download %d MiB: curl %.2f s (%s MiB/s), curl+sync %.2f s (%s MiB/s), pgrescue %.2f s (%s MiB/s)\n' \
+	"$size_mib" "$mc" "$(mbps "$mc")" "$mcs" "$(mbps "$mcs")" "$mp" "$(mbps "$mp")"
+printf 'download ratio (pgrescue throughput / curl+sync throughput), median of %d rounds: %.2f   (medians / curl without sync: %.2f); load %s\n' \
+	"$ROUNDS" "$mr" "$(echo "$mc / $mp" | bc -l)" "$(load)"
+
+[ "$keys" -gt 0 ] || exit 0
+# ------------------------------------------------------------------ 2. many keys
+echo "# creating $keys blobs (4 clients at once)..."
+azt_py mkcontainer many || bail_out "cannot create container many"
+t0=$(now)
+parts=4 per=$(((keys + 3) / 4)) pids=()
+for p in $(seq 0 $((parts - 1))); do
+	n=$per
+	[ $(((p + 1) * per)) -gt "$keys" ] && n=$((keys - p * per))
+	azt_py putwal many m/wal-archive/ "$n" $((p * per)) &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || bail_out "creating blobs failed"; done
+printf '# created %d blobs in %.1f s\n' "$keys" "$(echo "$(now) - $t0" | bc -l)"
+
+raw_list() { # curl over the List Blobs pages, by NextMarker
+	local marker="" total=0 page q
+	while :; do
+		q="restype=container&comp=list&prefix=m%2Fwal-archive%2F&maxresults=5000"
+		[ -n "$marker" ] && q="$q&marker=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$marker")"
+		page=$(curl -sf "$AZT_ENDPOINT/many?$q&$sas") || bail_out "raw listing failed"
+		total=$((total + $(printf '%s' "$page" | grep -o '<Blob>' | wc -l)))
+		marker=$(printf '%s' "$page" | sed -n 's:.*<NextMarker>\([^<]*\)</NextMarker>.*:\1:p')
+		[ -z "$marker" ] && break
+	done
+	echo "$total"
+}
+t_list=() t_raw=()
+for r in $(seq "$ROUNDS"); do
+	t0=$(now)
+	out=$("$CATALOG_BENCH" list az://devstoreaccount1/many/m) || bail_out "listing failed: $out"
+	t1=$(now)
+	n=$(printf '%s\n' "$out" | sed -n 's/.*keys=\([0-9]*\).*/\1/p')
+	[ "$n" = "$keys" ] || bail_out "pgrescue listed $n of $keys keys"
+	total=$(raw_list)
+	t2=$(now)
+	[ "$total" = "$keys" ] || bail_out "raw listing gave $total of $keys keys"
+	t_list+=("$(echo "$t1 - $t0" | bc -l)") t_raw+=("$(echo "$t2 - $t1" | bc -l)")
+	printf '# round %d: pgrescue %.2f s, curl %.2f s; load %s\n' "$r" "${t_list[-1]}" "${t_raw[-1]}" "$(load)"
+done
+printf 'list %d blobs: pgrescue (List Blobs, 5,000 per page) %.2f s; curl over the same pages %.2f s; load %s\n' \
+	"$keys" "$(median "${t_list[@]}")" "$(median "${t_raw[@]}")" "$(load)"
