@@ -261,6 +261,10 @@ static int cmd_wal(const struct globals *g, int argc, char **argv, bool push)
 		pgr_config_free(&cfg);
 		return fail_with(&err, EXIT_FAIL);
 	}
+	/* restore_command's file is a copy PostgreSQL syncs itself when it keeps
+	 * it: waiting for the disk on every segment only slows replay. */
+	if (!push)
+		st->opts.no_sync = true;
 	enum pgr_wal_result r = push ? pgr_wal_push(st, argv[1], &err) : pgr_wal_fetch(st, argv[1], argv[2], &err);
 	pgr_store_close(st);
 	pgr_env_free(&env);

@@ -398,7 +398,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	/* Start writeback as the data comes, so the fsync before the rename
 	 * has little left to do: the download is durable at nearly no cost. */
 	uint64_t written = a->resp->bytes;
-	if (written - a->flushed >= WRITEBACK_CHUNK) {
+	if (!a->req->no_sync && written - a->flushed >= WRITEBACK_CHUNK) {
 		sync_file_range(a->out_fd, (off_t)a->flushed, (off_t)(written - a->flushed), SYNC_FILE_RANGE_WRITE);
 		a->flushed = written;
 	}
@@ -637,7 +637,7 @@ static bool finish_file(struct attempt *a, bool keep, struct pgr_error *err)
 		ok = pgr_error_errno(err, a->write_errno, "cannot create \"%s\"", a->part);
 	if (a->out_fd >= 0) {
 		/* The sync goes on while on_data's thread reads the last bytes back. */
-		if (keep && ok && fsync(a->out_fd) < 0)
+		if (keep && ok && !a->req->no_sync && fsync(a->out_fd) < 0)
 			ok = pgr_error_errno(err, errno, "cannot sync \"%s\"", a->part);
 		if (close(a->out_fd) < 0 && keep && ok)
 			ok = pgr_error_errno(err, errno, "cannot write \"%s\"", a->part);
@@ -649,7 +649,7 @@ static bool finish_file(struct attempt *a, bool keep, struct pgr_error *err)
 	if (keep && ok) {
 		if (rename(a->part, a->req->out_file) < 0)
 			ok = pgr_error_errno(err, errno, "cannot rename \"%s\" to \"%s\"", a->part, a->req->out_file);
-		else
+		else if (!a->req->no_sync)
 			ok = pgr_fsync_parent(a->req->out_file, err);
 	}
 	if (!keep || !ok)

@@ -33,6 +33,10 @@ struct pgr_http_req {
 	/* Response body: streamed to out_file (written to "<out_file>.part", renamed
 	 * only when complete and the status is 2xx), else kept in resp->body. */
 	const char *out_file;
+	/* out_file is a copy the caller can fetch again (wal-fetch: PostgreSQL
+	 * syncs what it keeps): complete under its name only after the rename,
+	 * but not synced to disk. */
+	bool no_sync;
 	/* Optional: each chunk written to out_file, so the caller can hash while
 	 * it streams; data NULL when an attempt starts the file over. */
 	void (*on_data)(void *ctx, const void *data, size_t len);

@@ -115,6 +115,7 @@ struct pgr_store *pgr_store_open_opts(const char *url, const struct pgr_store_op
 		for (size_t i = 0; i < sizeof src / sizeof src[0]; i++)
 			*dst[i] = *src[i] && **src[i] ? xstrdup(*src[i]) : NULL;
 		st->opts.timeout_sec = opts->timeout_sec > 0 ? opts->timeout_sec : 0;
+		st->opts.no_sync = opts->no_sync;
 	}
 	if (!ops->open(st, url, err)) {
 		store_opts_free(&st->opts);

@@ -75,6 +75,10 @@ struct pgr_store_opts {
 	const char *azure_endpoint;
 	const char *ca_file;
 	const char *credentials_file; /* store_credentials_file: wins over the variables */
+	/* Downloads are copies that can be fetched again (wal-fetch, whose file
+	 * PostgreSQL syncs itself when it keeps it): renamed in when complete and
+	 * checked, but not fsync'd. */
+	bool no_sync;
 	/* store_timeout: seconds each request may take to connect, and may
 	 * stall mid-transfer, before it is retried; 0: the defaults (10 s, 30 s). */
 	int timeout_sec;

@@ -1238,6 +1238,7 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 		req.url = x.url;
 		req.headers = (const char *const *)x.lines;
 		req.out_file = io.out_file;
+		req.no_sync = st->opts.no_sync;
 		req.on_data = md5_on_data;
 		req.data_ctx = md;
 		req.progress = progress;
@@ -1295,14 +1296,14 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 	}
 	if (ok) {
 		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+		if (fd < 0 || fchmod(fd, 0600) < 0 || (!st->opts.no_sync && fsync(fd) < 0))
 			ok = pgr_error_errno(err, errno, "cannot sync \"%s\"", tmp);
 		if (fd >= 0)
 			close(fd);
 	}
 	if (ok && rename(tmp, local_path) < 0)
 		ok = pgr_error_errno(err, errno, "cannot rename \"%s\" to \"%s\"", tmp, local_path);
-	if (ok)
+	if (ok && !st->opts.no_sync)
 		ok = pgr_fsync_parent(local_path, err);
 	if (!ok) {
 		unlink(tmp);

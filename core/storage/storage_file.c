@@ -756,7 +756,7 @@ static bool file_get(struct pgr_store *st, const char *key, const char *local_pa
 	}
 	if (ok && fchmod(out, 0600) < 0)
 		ok = pgr_error_errno(err, errno, "cannot set permissions of \"%s\"", tmp);
-	if (ok && fsync(out) < 0)
+	if (ok && !st->opts.no_sync && fsync(out) < 0)
 		ok = pgr_error_errno(err, errno, "cannot sync \"%s\"", tmp);
 	if (close(out) < 0 && ok)
 		ok = pgr_error_errno(err, errno, "cannot write \"%s\"", tmp);
@@ -764,7 +764,7 @@ static bool file_get(struct pgr_store *st, const char *key, const char *local_pa
 		ok = pgr_error_errno(err, errno, "cannot rename \"%s\" to \"%s\"", tmp, local_path);
 	if (!ok)
 		unlink(tmp);
-	else
+	else if (!st->opts.no_sync)
 		ok = pgr_fsync_parent(local_path, err);
 	free(tmp);
 	return ok;

@@ -510,6 +510,7 @@ struct s3_call {
 	const char *body_file;
 	uint64_t body_offset, body_file_len;
 	const char *out_file;
+	bool no_sync;
 	pgr_progress_fn progress;
 	void *pctx;
 	int max_attempts;
@@ -561,6 +562,7 @@ static bool s3_do(struct s3_store *s, struct s3_call *c, struct pgr_http_resp *r
 	        .body_offset = c->body_offset,
 	        .body_file_len = c->body_file_len,
 	        .out_file = c->out_file,
+	        .no_sync = c->no_sync,
 	        .progress = c->progress,
 	        .pctx = c->pctx,
 	        .max_attempts = c->max_attempts,
@@ -1015,7 +1017,12 @@ static bool s3_get(struct pgr_store *st, const char *key, const char *local_path
 	free(dir);
 	/* Lands beside the final name, checked, then renamed in. */
 	char *tmp = xasprintf("%s.pgrescue-dl", local_path);
-	struct s3_call c = {.method = "GET", .key = key, .out_file = tmp, .progress = progress, .pctx = pctx};
+	struct s3_call c = {.method = "GET",
+	                    .key = key,
+	                    .out_file = tmp,
+	                    .no_sync = st->opts.no_sync,
+	                    .progress = progress,
+	                    .pctx = pctx};
 	struct pgr_http_resp resp;
 	pgr_http_resp_init(&resp);
 	char *url = NULL;
@@ -1063,7 +1070,7 @@ static bool s3_get(struct pgr_store *st, const char *key, const char *local_path
 	}
 	if (ok && rename(tmp, local_path) < 0)
 		ok = pgr_error_errno(err, errno, "cannot rename \"%s\" to \"%s\"", tmp, local_path);
-	if (ok)
+	if (ok && !st->opts.no_sync)
 		ok = pgr_fsync_parent(local_path, err);
 	if (!ok)
 		unlink(tmp);
