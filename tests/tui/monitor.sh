@@ -25,8 +25,16 @@ quit_clean() { # NAME
 		fail "$1: q quits"
 	fi
 }
-# Every pgrescue process running a backup (none may appear in the monitor).
-backups_running() { pgrep -f -- "pgrescue.* backup" | wc -l; }
+# pgrescue processes running a backup (none may appear in the monitor).
+# Backups started from this test's console: other tests running beside it
+# start their own, so only processes with this test's state dir count.
+backups_running() {
+	local pid n=0
+	for pid in $(pgrep -f -- "pgrescue.* backup"); do
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "XDG_STATE_HOME=$XDG_STATE_HOME" && n=$((n + 1))
+	done
+	echo "$n"
+}
 n_dumps() { ls "$SB/store/database" 2>/dev/null | grep -c 'backup-'; }
 
 run_cmd up "$PGRESCUE" sandbox up -q
