@@ -515,6 +515,32 @@ out:
 	return code;
 }
 
+/* --time T, --xid X, --lsn L, --name N (also --KIND=VALUE) at argv[*i]: 1 and
+ * the kind and value when it is one, 0 when not, -1 after a usage error. */
+static int target_opt(int argc, char **argv, int *i, const char **kind, const char **value, int *n_targets)
+{
+	static const char *const kinds[] = {"time", "xid", "lsn", "name"};
+	const char *a = argv[*i];
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		char opt[16], opteq[16];
+		snprintf(opt, sizeof opt, "--%s", kinds[k]);
+		snprintf(opteq, sizeof opteq, "--%s=", kinds[k]);
+		if (!strcmp(a, opt)) {
+			if (*i + 1 >= argc) {
+				usage_error("%s needs a value", a);
+				return -1;
+			}
+			*kind = kinds[k], *value = argv[++*i], (*n_targets)++;
+			return 1;
+		}
+		if (!strncmp(a, opteq, strlen(opteq))) {
+			*kind = kinds[k], *value = a + strlen(opteq), (*n_targets)++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int cmd_pitr(const struct globals *g, int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -524,29 +550,18 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	int n_targets = 0;
 	bool exclusive = false;
 	const char *event_id = NULL;
-	static const char *const kinds[] = {"time", "xid", "lsn", "name"};
 	for (int i = 1; i < argc; i++) {
 		int c = common_opt(argc, argv, &i, &o);
 		if (c < 0)
 			return EXIT_USAGE;
 		if (c)
 			continue;
-		const char *a = argv[i];
-		bool matched = false;
-		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-			char opt[16], opteq[16];
-			snprintf(opt, sizeof opt, "--%s", kinds[k]);
-			snprintf(opteq, sizeof opteq, "--%s=", kinds[k]);
-			if (!strcmp(a, opt)) {
-				if (i + 1 >= argc)
-					return usage_error("%s needs a value", a);
-				kind = kinds[k], value = argv[++i], n_targets++, matched = true;
-			} else if (!strncmp(a, opteq, strlen(opteq))) {
-				kind = kinds[k], value = a + strlen(opteq), n_targets++, matched = true;
-			}
-		}
-		if (matched)
+		int t = target_opt(argc, argv, &i, &kind, &value, &n_targets);
+		if (t < 0)
+			return EXIT_USAGE;
+		if (t)
 			continue;
+		const char *a = argv[i];
 		if (!strcmp(a, "--immediate"))
 			kind = "immediate", value = NULL, n_targets++;
 		else if (!strcmp(a, "--before-event") || !strncmp(a, "--before-event=", 15)) {
@@ -862,29 +877,18 @@ static int runs_retarget(const struct globals *g, int argc, char **argv)
 	const char *id = NULL, *kind = NULL, *value = NULL;
 	int n_targets = 0;
 	bool exclusive = false;
-	static const char *const kinds[] = {"time", "xid", "lsn", "name"};
 	for (int i = 2; i < argc; i++) {
 		int c = common_opt(argc, argv, &i, &o);
 		if (c < 0)
 			return EXIT_USAGE;
 		if (c)
 			continue;
-		const char *a = argv[i];
-		bool matched = false;
-		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-			char opt[16], opteq[16];
-			snprintf(opt, sizeof opt, "--%s", kinds[k]);
-			snprintf(opteq, sizeof opteq, "--%s=", kinds[k]);
-			if (!strcmp(a, opt)) {
-				if (i + 1 >= argc)
-					return usage_error("%s needs a value", a);
-				kind = kinds[k], value = argv[++i], n_targets++, matched = true;
-			} else if (!strncmp(a, opteq, strlen(opteq))) {
-				kind = kinds[k], value = a + strlen(opteq), n_targets++, matched = true;
-			}
-		}
-		if (matched)
+		int t = target_opt(argc, argv, &i, &kind, &value, &n_targets);
+		if (t < 0)
+			return EXIT_USAGE;
+		if (t)
 			continue;
+		const char *a = argv[i];
 		if (!strcmp(a, "--exclusive"))
 			exclusive = true;
 		else if (a[0] == '-' && a[1])

@@ -228,19 +228,6 @@ static bool check_recovering(const struct pgr_plan *p, const struct pgr_pitr_sto
 	return true;
 }
 
-static int64_t count_of(const char *lines, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = lines; p && *p;) {
-		if (!strncmp(p, name, n) && p[n] == '\t')
-			return strtoll(p + n + 1, NULL, 10);
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
-}
-
 static void add_names(const char *lines, char ***names, size_t *n)
 {
 	for (const char *p = lines; p && *p;) {
@@ -268,7 +255,7 @@ static int by_name(const void *a, const void *b)
 
 static char *count_cell(const char *lines, const char *name)
 {
-	int64_t v = lines ? count_of(lines, name) : -1;
+	int64_t v = lines ? pgr_pitr_count_of(lines, name) : -1;
 	return v >= 0 ? xasprintf("%" PRId64, v) : NULL;
 }
 

@@ -142,8 +142,7 @@ static bool count_tables(PGconn *c, struct strbuf *out, struct pgr_error *err)
 	return ok;
 }
 
-/* The count for schema.table in "name<TAB>rows" lines, -1 if absent. */
-static int64_t lookup_count(const char *lines, const char *name)
+int64_t pgr_pitr_count_of(const char *lines, const char *name)
 {
 	size_t n = strlen(name);
 	for (const char *p = lines; p && *p;) {
@@ -1346,7 +1345,8 @@ static bool verify_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_e
 			bool is_first = !strcmp(name, first[0]) || !strcmp(name, first[1]);
 			if ((pass == 0) == is_first) {
 				int64_t after = strtoll(tab + 1, NULL, 10);
-				int64_t b = lookup_count(backup, name), n = before ? lookup_count(before, name) : -1;
+				int64_t b = pgr_pitr_count_of(backup, name),
+				        n = before ? pgr_pitr_count_of(before, name) : -1;
 				char bb[24] = "-", nb[24] = "-";
 				if (b >= 0)
 					snprintf(bb, sizeof bb, "%" PRId64, b);
@@ -1367,7 +1367,7 @@ static bool verify_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_e
 		if (!tab || !nl)
 			break;
 		char *name = xstrndup(p, (size_t)(tab - p));
-		if (lookup_count(sb_str(&now), name) < 0)
+		if (pgr_pitr_count_of(sb_str(&now), name) < 0)
 			sb_printf(&missing, "%s%s", missing.len ? ", " : "", name);
 		free(name);
 		p = nl + 1;

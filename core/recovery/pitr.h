@@ -49,6 +49,9 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
  * is refused before anyone types the environment's name. Read-only. */
 bool pgr_pitr_preflight(const struct pgr_plan *p, struct pgr_error *err);
 extern const struct pgr_step_impl pgr_pitr_steps[]; /* terminated by an entry with id NULL */
+/* The count for schema.table in the runs' "name<TAB>rows" lines (the base
+ * backup's counts, those before recovery), -1 if absent. */
+int64_t pgr_pitr_count_of(const char *lines, const char *name);
 
 /* ------------------------------------------------------------ paused: move the target later
  * A run planned with --pause waits at its promote gate with the server in
