@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "ops/walsetup.h"
 #include "recovery/pitr.h"
+#include "recovery/audit.h"
 #include "storage/layout.h"
 #include "storage/storage.h"
 
@@ -91,6 +92,13 @@ int cmd_wal_setup(const struct globals *g, int argc, char **argv)
 		} else if (!pgr_walsetup_write_config(e, &err)) {
 			code = fail_with(&err, EXIT_FAIL);
 		} else {
+			/* It changes what the server's archive_command and restore_command read. */
+			char *detail = xasprintf("wrote %s ([env %s], no secret)", path, e->name);
+			struct pgr_error aerr = {0};
+			if (!pgr_audit_decision(e, "wal-setup", NULL, NULL, "done", "pgrescue wal-setup", detail,
+			                        &aerr))
+				fprintf(stderr, "pgrescue: WARNING: audit log: %s\n", aerr.msg);
+			free(detail);
 			printf("credentials    %s (0600, owned by %s)\n", e->store_credentials_file,
 			       geteuid() == 0 ? user : "you");
 			printf("server config  %s: [env %s] with the store's options, no secrets\n", path, e->name);

@@ -99,6 +99,8 @@ like "$nb_err" "HINT: .*pgrescue --env cloud wal-setup" "the hint points to wal-
 
 run_cmd ws "$PGRESCUE" --env cloud wal-setup --exe "$PGT_PGRESCUE"
 is "$ws_rc" 0 "wal-setup passes with a 0600 file owned by postgres" || diag "$ws_out" "$ws_err"
+run_cmd wsa "$PGRESCUE" --env cloud audit show --last 1
+like "$wsa_out" "wal-setup" "writing the server config is in the audit log" || diag "$wsa_out" "$wsa_err"
 like "$ws_out" "postgres lists $STORE" "it says postgres can list the store"
 is "$(stat -c '%U %a' "$SERVER_INI")" "postgres 600" "the server's config is postgres's, mode 0600"
 like "$(cat "$SERVER_INI")" "store_credentials_file = $CREDS" "it names the credentials file"
