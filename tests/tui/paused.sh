@@ -77,6 +77,11 @@ command "sql DELETE FROM ledger"
 tmx_wait_for "read-only|only SELECT|not allowed|refused" 10
 ok $? ":sql refuses a write" || diag "$TMX_SCREEN"
 is "$(sb_sql "SELECT count(*) FROM ledger")" 100 "the server still has 100 rows"
+tmx_keys i
+tmx_wait_for "Row counts at the target:" 30
+ok $? "i shows the row counts again, in place of the query's answer" || diag "$TMX_SCREEN"
+like "$TMX_SCREEN" "public.ledger .* 100" "ledger still at 100 rows"
+unlike "$TMX_SCREEN" "Query: SELECT" "the query's answer is gone"
 
 # Move the target: an earlier time is refused, T2 replays on.
 tmx_keys t

@@ -86,6 +86,16 @@ is "$(run_dirs)" 0 "monitor: no run directory appeared"
 tmx_keys Escape
 tmx_wait_for "target picker closed; nothing was changed" 5
 ok $? "monitor: Esc closes the picker"
+tmx_keys t
+tmx_wait_for "read-only monitor: moving a recovery's target is not available" 5
+ok $? "monitor: t (move a paused recovery's target) answers read-only monitor"
+tmx_keys :
+tmx_type "window"
+tmx_keys Enter
+tmx_wait_for "PITR target picker on sandbox" 5
+ok $? "monitor: :window opens the picker too" || diag "$TMX_SCREEN"
+tmx_keys Escape
+tmx_wait_for "target picker closed" 5
 quit_clean "monitor picker"
 
 # ---------------------------------------------------------------- the cursor and the typed time
