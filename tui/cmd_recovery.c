@@ -550,6 +550,7 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	int n_targets = 0;
 	bool exclusive = false;
 	const char *event_id = NULL;
+	const char *exe_opt = NULL; /* --exe: the pgrescue restore_command runs */
 	for (int i = 1; i < argc; i++) {
 		int c = common_opt(argc, argv, &i, &o);
 		if (c < 0)
@@ -582,7 +583,11 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 			po.base = argv[++i];
 		} else if (!strncmp(a, "--backup=", 9))
 			po.base = a + 9;
-		else
+		else if (!strcmp(a, "--exe")) {
+			if (i + 1 >= argc)
+				return usage_error("--exe needs the path of the pgrescue the server's user runs");
+			exe_opt = argv[++i];
+		} else
 			return usage_error("unknown option \"%s\" for pitr", a);
 	}
 	if (n_targets != 1)
@@ -626,7 +631,7 @@ int cmd_pitr(const struct globals *g, int argc, char **argv)
 	po.incident = o.incident;
 	po.reason = o.reason;
 	po.replicas_now = replicas_now(l.e);
-	exe = pgr_pitr_self_exe(l.e);
+	exe = exe_opt ? xstrdup(exe_opt) : pgr_pitr_self_exe(l.e);
 	po.self_exe = exe;
 	zone = pgr_pitr_db_timezone(l.e);
 	po.db_zone = zone;

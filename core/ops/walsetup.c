@@ -225,6 +225,26 @@ bool pgr_walsetup_check_as_server(const struct pgr_env *env, const char *exe, st
 	return ok;
 }
 
+bool pgr_walsetup_check_exe(const struct pgr_env *env, const char *exe, struct pgr_error *err)
+{
+	const char *argv[] = {exe, "--version", NULL};
+	struct pgr_proc_spec spec = {.argv = argv, .run_as = pgr_walsetup_server_user(env), .cwd = "/", .stdin_fd = -1};
+	struct pgr_proc_result res = {0};
+	struct pgr_error perr = {0};
+	bool ok = pgr_proc_run(&spec, CHECK_TIMEOUT_SEC, &res, &perr) && res.exit_code == 0 && !res.timed_out;
+	if (!ok) {
+		pgr_error_set(err, PGR_ERR_CONFIG, "the database server's user %s cannot run %s", who(env), exe);
+		pgr_error_detail(err, "%s", perr.msg[0] ? perr.msg : sb_str(&res.err));
+		pgr_error_hint(
+		        err,
+		        "PostgreSQL runs archive_command and restore_command as %s: install pgrescue where that user "
+		        "can execute it (e.g. /usr/local/bin) and name it with --exe PATH.",
+		        who(env));
+	}
+	pgr_proc_result_free(&res);
+	return ok;
+}
+
 char *pgr_walsetup_command(const struct pgr_env *env, const char *exe, bool push)
 {
 	struct strbuf sh = STRBUF_INIT;

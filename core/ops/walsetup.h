@@ -31,6 +31,10 @@ bool pgr_walsetup_check_credentials(const struct pgr_env *env, struct pgr_error 
  * user, with the credential variables blanked so that only the file counts
  * (a timeout bounds it). Proves the server's user can list the store. */
 bool pgr_walsetup_check_as_server(const struct pgr_env *env, const char *exe, struct pgr_error *err);
+/* Can the server's user run exe (`exe --version`, as that user when we are
+ * root)? archive_command and restore_command run it as that user, so a
+ * program in a directory only we may enter fails there. Read-only. */
+bool pgr_walsetup_check_exe(const struct pgr_env *env, const char *exe, struct pgr_error *err);
 /* The shell text of archive_command (push) or restore_command for this
  * environment, with %p (and %f) left as placeholders and literal '%' in paths
  * doubled; not yet a postgresql.conf literal. Cloud stores go through the

@@ -536,6 +536,9 @@ static bool preflight_checks(const struct pgr_plan *p, struct pgr_store *st, boo
 		pgr_error_set(err, PGR_ERR_NOTFOUND, "restore_command's program \"%s\" is not executable", exe);
 		return false;
 	}
+	/* restore_command runs as the server's user, who may not reach it. */
+	if (exe && !pgr_walsetup_check_exe(&p->env, exe, err))
+		return false;
 	/* A cloud store: the credentials file restore_command will read. */
 	if (pgr_walsetup_cloud(&p->env) && !pgr_walsetup_check_credentials(&p->env, err))
 		return false;

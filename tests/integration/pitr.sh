@@ -69,6 +69,15 @@ is "$bb_rc" 1 "an unknown base backup is refused"
 like "$bb_err" 'no base backup "19990101-000000"' "the error names the base backup"
 refused_unchanged "unknown base backup"
 
+# restore_command runs as postgres: a pgrescue only root can reach is refused up front.
+mkdir -m 700 "$PGT_ROOT/private"
+cp "$PGRESCUE" "$PGT_ROOT/private/pgrescue"
+run_cmd px "$PGRESCUE" --env sandbox pitr --time "$T" --exe "$PGT_ROOT/private/pgrescue" --yes
+is "$px_rc" 1 "a restore_command program postgres cannot run is refused"
+like "$px_err" "user postgres cannot run $PGT_ROOT/private/pgrescue" "the error names the user and the program"
+like "$px_err" "HINT: .*--exe PATH" "the hint says how to name another"
+refused_unchanged "program the server cannot run"
+
 run_cmd two "$PGRESCUE" --env sandbox pitr --time "$T" --immediate --yes
 is "$two_rc" 2 "two targets are a usage error"
 

@@ -148,7 +148,7 @@ pgt_psql pg clipper_db "INSERT INTO events (what) VALUES ('after the target'); D
 seg=$(pgt_psql pg postgres "SELECT pg_walfile_name(pg_switch_wal())")
 wait_for 60 archived "$seg" || bail_out "WAL segment $seg was not archived"
 
-run_cmd dry "$PGRESCUE" --env cloud pitr --time "$T" --dry-run
+run_cmd dry "$PGRESCUE" --env cloud pitr --time "$T" --exe "$PGT_PGRESCUE" --dry-run
 is "$dry_rc" 0 "pitr --dry-run over s3:// exits 0" || diag "$dry_err"
 like "$dry_out" "restore_command = '''[^']*pgrescue'' --config ''$SERVER_INI'' --env ''cloud'' wal-fetch %f %p'" \
 	"restore_command reads the server's config, by --config and --env"
@@ -158,14 +158,14 @@ like "$dry_out" "runuser -u postgres -- .* --config $SERVER_INI --env cloud stor
 
 # A credentials file others may read: refused before anything changes.
 chmod 640 "$CREDS"
-run_cmd pm "$PGRESCUE" --env cloud pitr --time "$T" --yes
+run_cmd pm "$PGRESCUE" --env cloud pitr --time "$T" --exe "$PGT_PGRESCUE" --yes
 ok "$([ "$pm_rc" != 0 ] && echo 0 || echo 1)" "pitr refuses a credentials file the group may read"
 like "$pm_err" "credentials file \"$CREDS\" may be read or written by others \(mode 0640\)" "naming the file and its mode"
 ok "$([ -f "$pg_DATA/postmaster.pid" ] && [ -z "$(ls -d "$pg_DATA".pitr-* 2>/dev/null)" ] && echo 0 || echo 1)" \
 	"nothing changed: the server runs, its data directory is in place"
 chmod 600 "$CREDS"
 
-run_cmd pitr "$PGRESCUE" --env cloud pitr --time "$T" --yes --incident INC-42 --reason "important was dropped"
+run_cmd pitr "$PGRESCUE" --env cloud pitr --time "$T" --exe "$PGT_PGRESCUE" --yes --incident INC-42 --reason "important was dropped"
 is "$pitr_rc" 0 "pitr to just before the DROP, through the s3 store, finishes" || diag "$pitr_out" "$pitr_err"
 like "$pitr_out" "postgres lists $STORE with $CREDS" "the runner proved postgres can list the store first"
 like "$pitr_out" "public.important +- +\(missing\) +1234" "the verification shows important back with 1234 rows"
