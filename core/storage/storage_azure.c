@@ -52,6 +52,9 @@
 #define AZ_MAX_BLOCKS 50000
 #define AZ_MAX_BLOCK_SIZE ((size_t)4000 << 20)
 #define AZ_MIN_TEST_BLOCK ((size_t)64 << 10)
+/* Blob metadata naming the SHA-256 (hex) of what pgrescue stored; checked on
+ * download. Metadata names must be C# identifiers, hence the underscore. */
+#define AZ_META_SHA256 "pgrescue_sha256"
 #define AZ_MAX_HEADERS 16
 #define AZ_MAX_QUERY 8
 
@@ -1158,14 +1161,15 @@ static char *dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-/* MD5 of a file (base64); false on a read error. */
-static bool file_md5(const char *path, char **out, struct pgr_error *err)
+/* MD5 (base64) and SHA-256 (hex) of a file, in one pass; false on a read error. */
+static bool file_digests(const char *path, char **md5_out, char sha_out[65], struct pgr_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pgr_error_errno(err, errno, "cannot read \"%s\"", path);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(md, EVP_md5(), NULL);
+	struct pgr_sha256 *sha = pgr_sha256_new();
 	size_t cap = 1 << 20;
 	char *buf = xmalloc(cap);
 	bool ok = true;
@@ -1180,26 +1184,113 @@ static bool file_md5(const char *path, char **out, struct pgr_error *err)
 		if (r == 0)
 			break;
 		EVP_DigestUpdate(md, buf, (size_t)r);
+		pgr_sha256_update(sha, buf, (size_t)r);
 	}
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int dl = 0;
 	EVP_DigestFinal_ex(md, d, &dl);
 	EVP_MD_CTX_free(md);
+	pgr_sha256_final(sha, sha_out);
 	free(buf);
 	close(fd);
 	if (ok)
-		*out = b64_encode(d, dl);
+		*md5_out = b64_encode(d, dl);
 	return ok;
 }
 
-/* The MD5 of a download, computed as it streams (no second pass over the file). */
-static void md5_on_data(void *ctx, const void *data, size_t len)
+/* What a download is checked against, chosen when the answer's headers are
+ * in: the SHA-256 pgrescue recorded in the blob's metadata when it stored it
+ * (end to end, and cheaper to compute than MD5 on CPUs with SHA
+ * instructions), else the service's Content-MD5, else nothing (the caller's
+ * manifest still is). Hashed as the download streams, off the receiving
+ * thread (see http.c). */
+enum dl_check_kind { DL_CHECK_NONE, DL_CHECK_SHA256, DL_CHECK_MD5 };
+
+struct dl_check {
+	const struct pgr_http_resp *resp;
+	enum dl_check_kind kind;
+	char *want; /* SHA-256 hex or Content-MD5 base64 */
+	EVP_MD_CTX *md;
+};
+
+static bool is_sha256_hex(const char *s)
 {
-	EVP_MD_CTX *md = ctx;
-	if (!data)
-		EVP_DigestInit_ex(md, EVP_md5(), NULL);
-	else
-		EVP_DigestUpdate(md, data, len);
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!strchr("0123456789abcdef", s[n]))
+			return false;
+	return n == 64;
+}
+
+static void dl_check_on_data(void *ctx, const void *data, size_t len)
+{
+	struct dl_check *k = ctx;
+	if (data) {
+		if (k->kind != DL_CHECK_NONE)
+			EVP_DigestUpdate(k->md, data, len);
+		return;
+	}
+	/* A (new) start: the headers of this answer are complete. */
+	free(k->want);
+	k->want = NULL;
+	k->kind = DL_CHECK_NONE;
+	char *sha = pgr_http_header(k->resp, "x-ms-meta-" AZ_META_SHA256);
+	char *md5 = pgr_http_header(k->resp, "Content-MD5");
+	if (sha && is_sha256_hex(sha)) {
+		k->kind = DL_CHECK_SHA256;
+		k->want = sha;
+		sha = NULL;
+		EVP_DigestInit_ex(k->md, EVP_sha256(), NULL);
+	} else if (md5 && *md5) {
+		k->kind = DL_CHECK_MD5;
+		k->want = md5;
+		md5 = NULL;
+		EVP_DigestInit_ex(k->md, EVP_md5(), NULL);
+	}
+	free(sha);
+	free(md5);
+}
+
+/* MD5 runs slower than the network (650 MB/s), so beside the download;
+ * SHA-256 (1.4 GB/s with SHA instructions) and no check run inline. */
+static bool dl_check_beside(void *ctx)
+{
+	const struct dl_check *k = ctx;
+	return k->kind == DL_CHECK_MD5;
+}
+
+/* Whether the data matched; false with an error naming both digests. */
+static bool dl_check_end(struct dl_check *k, const char *what, struct pgr_error *err)
+{
+	if (k->kind == DL_CHECK_NONE)
+		return true;
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	EVP_DigestFinal_ex(k->md, d, &dl);
+	char *got;
+	if (k->kind == DL_CHECK_SHA256) {
+		got = xmalloc(2 * dl + 1);
+		for (unsigned i = 0; i < dl; i++)
+			snprintf(got + 2 * i, 3, "%02x", d[i]);
+	} else {
+		got = b64_encode(d, dl);
+	}
+	bool ok = strcmp(got, k->want) == 0;
+	if (!ok) {
+		if (k->kind == DL_CHECK_SHA256)
+			pgr_error_set(err, PGR_ERR_STORE,
+			              "%s: the data's SHA-256 is %s, the one recorded when it was stored (metadata %s) "
+			              "is %s",
+			              what, got, AZ_META_SHA256, k->want);
+		else
+			pgr_error_set(err, PGR_ERR_STORE, "%s: the data's MD5 is %s, the service's Content-MD5 is %s",
+			              what, got, k->want);
+		pgr_error_hint(err,
+		               "The object or the transfer is damaged; try again, and check the object with the "
+		               "manifest's SHA-256.");
+	}
+	free(got);
+	return ok;
 }
 
 static bool az_get(struct pgr_store *st, const char *key, const char *local_path, pgr_progress_fn progress, void *pctx,
@@ -1226,8 +1317,7 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 	pgr_http_resp_init(&resp);
 	char *what = xasprintf("downloading \"%s\" from store %s", key, st->url);
 	struct az_ctx x = {0};
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_md5(), NULL);
+	struct dl_check check = {.resp = &resp, .md = EVP_MD_CTX_new()};
 	bool ok;
 	{
 		/* As az_do, but an error body may have gone to the file. */
@@ -1239,8 +1329,9 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 		req.headers = (const char *const *)x.lines;
 		req.out_file = io.out_file;
 		req.no_sync = st->opts.no_sync;
-		req.on_data = md5_on_data;
-		req.data_ctx = md;
+		req.on_data = dl_check_on_data;
+		req.data_beside = dl_check_beside;
+		req.data_ctx = &check;
 		req.progress = progress;
 		req.pctx = pctx;
 		req.ca_file = st->opts.ca_file;
@@ -1270,29 +1361,14 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 	if (ok) {
 		struct stat sb;
 		char *cl = pgr_http_header(&resp, "Content-Length");
-		char *md5 = pgr_http_header(&resp, "Content-MD5");
-		if (stat(tmp, &sb) < 0) {
+		if (stat(tmp, &sb) < 0)
 			ok = pgr_error_errno(err, errno, "%s: the download \"%s\" is missing", what, tmp);
-		} else if (cl && strtoull(cl, NULL, 10) != (uint64_t)sb.st_size) {
+		else if (cl && strtoull(cl, NULL, 10) != (uint64_t)sb.st_size)
 			ok = pgr_error_set(err, PGR_ERR_STORE, "%s: got %llu bytes, the service announced %s", what,
 			                   (unsigned long long)sb.st_size, cl);
-		} else if (md5 && *md5) {
-			unsigned char d[EVP_MAX_MD_SIZE];
-			unsigned int dl = 0;
-			EVP_DigestFinal_ex(md, d, &dl);
-			char *got = b64_encode(d, dl);
-			if (strcmp(got, md5) != 0) {
-				ok = pgr_error_set(err, PGR_ERR_STORE,
-				                   "%s: the data's MD5 is %s, the service's Content-MD5 is %s", what,
-				                   got, md5);
-				pgr_error_hint(err,
-				               "The object or the transfer is damaged; try again, and check the "
-				               "object with the manifest's SHA-256.");
-			}
-			free(got);
-		}
+		else
+			ok = dl_check_end(&check, what, err);
 		free(cl);
-		free(md5);
 	}
 	if (ok) {
 		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
@@ -1311,7 +1387,8 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 	}
 	ctx_free(&x);
 	pgr_http_resp_free(&resp);
-	EVP_MD_CTX_free(md);
+	EVP_MD_CTX_free(check.md);
+	free(check.want);
 	free(what);
 	free(name);
 	free(part);
@@ -1369,10 +1446,12 @@ static bool put_single(struct pgr_store *st, const char *key, const char *name, 
                        pgr_progress_fn progress, void *pctx, struct pgr_error *err)
 {
 	char *md5 = NULL;
-	if (!file_md5(local_path, &md5, err))
+	char sha[65];
+	if (!file_digests(local_path, &md5, sha, err))
 		return false;
 	struct az_call c = {.method = "PUT", .blob = name};
 	call_header(&c, "x-ms-blob-type", "BlockBlob");
+	call_header(&c, "x-ms-meta-" AZ_META_SHA256, sha);
 	c.content_type = "application/octet-stream";
 	c.content_md5 = md5;
 	c.content_length = size;
@@ -1423,6 +1502,7 @@ static bool put_blocks(struct pgr_store *st, const char *key, const char *name, 
 	char *buf = xmalloc(bs);
 	EVP_MD_CTX *whole = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(whole, EVP_md5(), NULL);
+	struct pgr_sha256 *whole_sha = pgr_sha256_new();
 	char *what = xasprintf("storing \"%s\" as \"%s\" in store %s", local_path, key, st->url);
 	bool ok = true;
 	uint64_t off = 0;
@@ -1444,6 +1524,7 @@ static bool put_blocks(struct pgr_store *st, const char *key, const char *name, 
 		if (!ok)
 			break;
 		EVP_DigestUpdate(whole, buf, want);
+		pgr_sha256_update(whole_sha, buf, want);
 		char raw[40];
 		snprintf(raw, sizeof raw, "pgrescue-%s-%08zu", tag, b);
 		ids[b] = b64_encode((const unsigned char *)raw, strlen(raw));
@@ -1477,6 +1558,8 @@ static bool put_blocks(struct pgr_store *st, const char *key, const char *name, 
 	unsigned int dl = 0;
 	EVP_DigestFinal_ex(whole, d, &dl);
 	EVP_MD_CTX_free(whole);
+	char sha[65];
+	pgr_sha256_final(whole_sha, sha);
 	if (ok) {
 		/* The commit: the blob appears, whole, only now. */
 		struct strbuf x = STRBUF_INIT;
@@ -1490,6 +1573,7 @@ static bool put_blocks(struct pgr_store *st, const char *key, const char *name, 
 		call_query(&c, "comp", "blocklist");
 		call_header(&c, "x-ms-blob-content-md5", whole_md5);
 		call_header(&c, "x-ms-blob-content-type", "application/octet-stream");
+		call_header(&c, "x-ms-meta-" AZ_META_SHA256, sha);
 		c.content_type = "application/xml";
 		c.content_md5 = body_md5;
 		c.content_length = x.len;

@@ -207,26 +207,50 @@ ok "$([ ! -e "$PGT_ROOT/check/unreachable" ]; echo $?)" "nothing was written"
 kill "$(cat "$PGT_ROOT/blackhole.pid")" 2>/dev/null
 
 # ------------------------------------------------------------------ integrity
-# Damage a stored object behind the service's back (in azurite's own files):
-# the download no longer matches the Content-MD5 kept since the upload, and
-# nothing reaches the final name.
+# Damage stored objects behind the service's back (in azurite's own files).
+# One pgrescue stored carries the SHA-256 it had when it left (blob metadata),
+# and the download is checked against that; one another tool stored (as the
+# deployment's jobs do) is checked against the Content-MD5 the service keeps.
+# Either way the damage is caught and nothing reaches the final name.
+damage() { # damage MARKER: flip one byte 500,000 bytes into the blob holding MARKER
+	local extent
+	extent=$(grep -rl --binary-files=text "$1" "$AZT_DIR/data" | head -1)
+	ok "$([ -n "$extent" ]; echo $?)" "azurite keeps the object in a file of its own store"
+	python3 -c '
+import sys
+p, marker = sys.argv[1], sys.argv[2].encode()
+with open(p, "r+b") as f:
+    data = f.read()
+    at = data.index(marker) + 500000
+    f.seek(at)
+    f.write(b"X" if data[at:at + 1] != b"X" else b"Y")' "$extent" "$1"
+}
 BAD=0000000100000000000000FA
 python3 -c 'import sys; sys.stdout.write("pgrescue-integrity-check " * 40000)' >"$PGT_ROOT/check/$BAD"
 run_cmd ip "$PGRESCUE" --store "$STORE" wal-push "$PGT_ROOT/check/$BAD"
 is "$ip_rc" 0 "a 1 MB object goes up" || diag "$ip_err"
-EXTENT=$(grep -rl --binary-files=text "pgrescue-integrity-check" "$AZT_DIR/data" | head -1)
-ok "$([ -n "$EXTENT" ]; echo $?)" "azurite keeps it in a file of its own store"
-python3 -c '
-import sys
-p = sys.argv[1]
-with open(p, "r+b") as f:
-    data = f.read()
-    at = data.index(b"pgrescue-integrity-check") + 500000
-    f.seek(at)
-    f.write(b"X" if data[at:at + 1] != b"X" else b"Y")' "$EXTENT"
+meta=$(curl -sf -I "$AZT_ENDPOINT/backups/prod/wal-archive/$BAD?$(azt_py sas)" | tr -d '\r' |
+	sed -n 's/^x-ms-meta-pgrescue_sha256: //Ip')
+is "$meta" "$(sha256sum "$PGT_ROOT/check/$BAD" | cut -d' ' -f1)" "the blob records the file's SHA-256 in its metadata"
+damage "pgrescue-integrity-check"
 run_cmd ig "$PGRESCUE" --store "$STORE" wal-fetch "$BAD" "$PGT_ROOT/check/damaged"
 is "$ig_rc" 1 "fetching the damaged object fails"
-like "$ig_err" "MD5 is .*, the service's Content-MD5 is " "the error says the MD5 does not match" || diag "$ig_err"
+like "$ig_err" "SHA-256 is [0-9a-f]{64}, the one recorded when it was stored .* is $meta" \
+	"the error says the SHA-256 does not match the one recorded at upload" || diag "$ig_err"
+is "$(ls "$PGT_ROOT/check" | grep -c damaged)" 0 "nothing under the final name, nor a partial file"
+
+BAD2=0000000100000000000000FB
+python3 -c 'import sys; sys.stdout.write("another-tool-wrote-this " * 40000)' >"$PGT_ROOT/check/$BAD2"
+azt_py putfile backups "prod/wal-archive/$BAD2" "$PGT_ROOT/check/$BAD2" || bail_out "cannot store $BAD2 with the test client"
+run_cmd ok2 "$PGRESCUE" --store "$STORE" wal-fetch "$BAD2" "$PGT_ROOT/check/fine"
+is "$ok2_rc" 0 "an object another tool stored (no pgrescue metadata) downloads" || diag "$ok2_err"
+cmp -s "$PGT_ROOT/check/fine" "$PGT_ROOT/check/$BAD2"
+is "$?" 0 "and is identical"
+rm -f "$PGT_ROOT/check/fine"
+damage "another-tool-wrote-this"
+run_cmd ig2 "$PGRESCUE" --store "$STORE" wal-fetch "$BAD2" "$PGT_ROOT/check/damaged"
+is "$ig2_rc" 1 "fetching it once damaged fails"
+like "$ig2_err" "MD5 is .*, the service's Content-MD5 is " "the error says the MD5 does not match" || diag "$ig2_err"
 is "$(ls "$PGT_ROOT/check" | grep -c damaged)" 0 "nothing under the final name, nor a partial file"
 
 # ------------------------------------------------------------------ azurite dies mid-download

@@ -3,6 +3,8 @@
 #   azt_start            start azurite's blob service on a free loopback port, in
 #                        a temp dir, and wait until it answers; sets AZT_PORT,
 #                        AZT_ENDPOINT, AZT_CONN (a connection string), AZT_PID
+#                        (AZT_QUIET=1: no debug log nor access log, for benches;
+#                        a restart on the same PGT_ROOT keeps the data)
 #   azt_stop [SIGNAL]    stop it (TERM by default) and wait until it is gone
 #   azt_py CMD ARGS...   a small client with its own Shared Key signer (Python's
 #                        hmac, independent of pgrescue's): mkcontainer C,
@@ -35,9 +37,11 @@ azt_start() {
 	local try
 	for try in 1 2 3 4 5; do
 		AZT_PORT=$((30000 + RANDOM % 20000))
+		local debug=(--debug "$AZT_DIR/debug.log")
+		[ -n "${AZT_QUIET:-}" ] && debug=(--silent)
 		"$bin" --blobHost 127.0.0.1 --blobPort "$AZT_PORT" --location "$AZT_DIR/data" \
 			--disableTelemetry --skipApiVersionCheck --loose \
-			--debug "$AZT_DIR/debug.log" >"$AZT_DIR/azurite.log" 2>&1 &
+			"${debug[@]}" >"$AZT_DIR/azurite.log" 2>&1 &
 		AZT_PID=$!
 		# pgt_cleanup stops whatever a *.pid file under the test's root names.
 		echo "$AZT_PID" >"$AZT_DIR/azurite.pid"
