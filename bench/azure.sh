@@ -11,8 +11,9 @@
 #     reference. The sides alternate which goes first; the median of the
 #     per-round ratios over ROUNDS, with the load average.
 #  2. List KEYS blobs named like WAL segments: pgr_store_list (List Blobs,
-#     5,000 per page by markers; bench/catalog_bench list) against curl
-#     paging the same listing with the SAS and the NextMarker of each page.
+#     5,000 per page by markers; bench/catalog_bench list) against a plain
+#     client (Python, one connection) paging the same listing with the SAS
+#     and the NextMarker of each page.
 # Usage: bench/azure.sh [SIZE_MIB KEYS]   (default 1024 100000; KEYS 0 skips 2)
 #   PGRESCUE=path/to/pgrescue (default build/pgrescue), ROUNDS (default 5)
 set -uo pipefail
@@ -136,17 +137,28 @@ printf '# seeded %d blobs in %.1f s\n' "$keys" "$(echo "$(now) - $t0" | bc -l)"
 sas=$(azt_py sas) || bail_out "cannot make a SAS"
 export AZURE_STORAGE_CONNECTION_STRING=$AZT_CONN
 
-raw_list() { # curl over the List Blobs pages, by NextMarker
-	local marker="" total=0 page q
-	while :; do
-		q="restype=container&comp=list&prefix=m%2Fwal-archive%2F&maxresults=5000"
-		[ -n "$marker" ] && q="$q&marker=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$marker")"
-		page=$(curl -sf "$AZT_ENDPOINT/many?$q&$sas") || bail_out "raw listing failed"
-		total=$((total + $(printf '%s' "$page" | grep -o '<Blob>' | wc -l)))
-		marker=$(printf '%s' "$page" | sed -n 's:.*<NextMarker>\([^<]*\)</NextMarker>.*:\1:p')
-		[ -z "$marker" ] && break
-	done
-	echo "$total"
+raw_list() { # a plain client over the same List Blobs pages, by NextMarker (one connection)
+	python3 - "$AZT_ENDPOINT" "$sas" <<'PY'
+import http.client, re, sys, urllib.parse
+ep, sas = urllib.parse.urlsplit(sys.argv[1]), sys.argv[2]
+conn = http.client.HTTPConnection(ep.hostname, ep.port, timeout=120)
+marker, n = None, 0
+while True:
+    q = "restype=container&comp=list&prefix=m%2Fwal-archive%2F&maxresults=5000"
+    if marker:
+        q += "&marker=" + urllib.parse.quote(marker, safe="")
+    conn.request("GET", "%s/many?%s&%s" % (ep.path, q, sas))
+    r = conn.getresponse()
+    body = r.read()
+    if r.status != 200:
+        sys.exit("HTTP %d" % r.status)
+    n += body.count(b"<Blob>")
+    m = re.search(rb"<NextMarker>([^<]+)</NextMarker>", body)
+    if not m:
+        break
+    marker = m.group(1).decode()
+print(n)
+PY
 }
 t_list=() t_raw=()
 for r in $(seq "$ROUNDS"); do
@@ -155,11 +167,11 @@ for r in $(seq "$ROUNDS"); do
 	t1=$(now)
 	n=$(printf '%s\n' "$out" | sed -n 's/.*keys=\([0-9]*\).*/\1/p')
 	[ "$n" = "$keys" ] || bail_out "pgrescue listed $n of $keys keys"
-	total=$(raw_list)
+	total=$(raw_list) || bail_out "raw listing failed"
 	t2=$(now)
 	[ "$total" = "$keys" ] || bail_out "raw listing gave $total of $keys keys"
 	t_list+=("$(echo "$t1 - $t0" | bc -l)") t_raw+=("$(echo "$t2 - $t1" | bc -l)")
-	printf '# round %d: pgrescue %.2f s, curl %.2f s; load %s\n' "$r" "${t_list[-1]}" "${t_raw[-1]}" "$(load)"
+	printf '# round %d: pgrescue %.2f s, plain client %.2f s; load %s\n' "$r" "${t_list[-1]}" "${t_raw[-1]}" "$(load)"
 done
-printf 'list %d blobs: pgrescue (List Blobs, 5,000 per page) %.2f s; curl over the same pages %.2f s; load %s\n' \
+printf 'list %d blobs: pgrescue (List Blobs, 5,000 per page) %.2f s; a plain client over the same pages %.2f s; load %s\n' \
 	"$keys" "$(median "${t_list[@]}")" "$(median "${t_raw[@]}")" "$(load)"

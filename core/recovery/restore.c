@@ -1571,30 +1571,88 @@ static bool dl_progress(void *ctx, uint64_t done, uint64_t total)
 	return !pgr_run_cancelled(d->r);
 }
 
-/* The dump as a local file pg_restore can read (-j needs to seek). */
+static bool load_manifest(struct pgr_run *r, const struct names *n, struct pgr_manifest *m, bool *have,
+                          struct pgr_error *err);
+
+/* The dump against the SHA-256 its backup's manifest recorded (dumps other
+ * tools wrote have no manifest: nothing to check). A mismatch fails before
+ * pg_restore reads anything; a downloaded copy is removed so that a retry
+ * fetches it again. */
+static bool check_dump_sha(struct pgr_run *r, const struct names *n, const char *path, bool downloaded,
+                           struct pgr_error *err)
+{
+	struct pgr_manifest m;
+	pgr_manifest_init(&m, PGR_BACKUP_DUMP);
+	bool have = false;
+	if (!load_manifest(r, n, &m, &have, err)) {
+		pgr_error_prefix(err, "cannot read the dump's manifest");
+		pgr_manifest_free(&m);
+		return false;
+	}
+	if (!have) {
+		pgr_manifest_free(&m);
+		return true;
+	}
+	const struct pgr_manifest_file *f = NULL;
+	for (size_t i = 0; i < m.n_files; i++)
+		if (!strcmp(m.files[i].name, n->dump_key))
+			f = &m.files[i];
+	bool ok = true;
+	if (f && f->sha256[0]) {
+		char hex[65];
+		uint64_t size = 0;
+		ok = pgr_sha256_file(path, hex, &size, err);
+		if (ok && (size != f->size || strcmp(hex, f->sha256) != 0)) {
+			ok = pgr_error_set(err, PGR_ERR_STORE,
+			                   "the dump %s is damaged: %" PRIu64
+			                   " bytes with SHA-256 %s, but its manifest "
+			                   "%s recorded %" PRIu64 " bytes with SHA-256 %s",
+			                   n->dump_key, size, hex, n->manifest_key, f->size, f->sha256);
+			pgr_error_hint(err,
+			               "The copy in the store changed after the backup was taken, or the download "
+			               "was damaged. Nothing was restored from it. Try the restore again (it "
+			               "downloads the dump again), or pick another backup: pgrescue backups list.");
+			if (downloaded)
+				unlink(path);
+		} else if (ok) {
+			pgr_run_log(r, "the dump matches the SHA-256 its manifest recorded (%s)", hex);
+		}
+	}
+	pgr_manifest_free(&m);
+	return ok;
+}
+
+/* The dump as a local file pg_restore can read (-j needs to seek), checked. */
 static char *dump_file(struct pgr_run *r, const struct names *n, struct pgr_error *err)
 {
 	struct pgr_store *st = pgr_run_store(r, err);
 	if (!st)
 		return NULL;
 	char *path = dump_local_path(st, n->dump_key);
-	if (path)
-		return path;
+	if (path) {
+		if (check_dump_sha(r, n, path, false, err))
+			return path;
+		free(path);
+		return NULL;
+	}
 	path = xasprintf("%s/%s", pgr_run_dir(r), LOCAL_DUMP_NAME);
 	struct stat sb;
 	if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == n->dump_size) {
 		/* Downloads land atomically: a file of the right size is whole. */
 		pgr_run_log(r, "using the dump downloaded earlier: %s", path);
+	} else {
+		pgr_run_log(r, "downloading %s to %s", n->dump_key, path);
+		struct dl_ctx d = {r, n->dump_size};
+		if (!pgr_store_get(st, n->dump_key, path, dl_progress, &d, err)) {
+			pgr_error_prefix(err, "cannot download %s", n->dump_key);
+			free(path);
+			return NULL;
+		}
+	}
+	if (check_dump_sha(r, n, path, true, err))
 		return path;
-	}
-	pgr_run_log(r, "downloading %s to %s", n->dump_key, path);
-	struct dl_ctx d = {r, n->dump_size};
-	if (!pgr_store_get(st, n->dump_key, path, dl_progress, &d, err)) {
-		pgr_error_prefix(err, "cannot download %s", n->dump_key);
-		free(path);
-		return NULL;
-	}
-	return path;
+	free(path);
+	return NULL;
 }
 
 /* Progress from pg_restore -v: each TOC entry is "processing item" once,

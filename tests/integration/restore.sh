@@ -140,6 +140,30 @@ cp -p "$PGT_ROOT/manifest.json" "$MF"
 "$PGRESCUE" sandbox up -q || bail_out "sandbox up could not bring the app back"
 is "$(replicas)" 3 "the app is back at 3 replicas before the real restore"
 
+# ---------------------------------------------------------------- a damaged dump
+# One byte of the dump changed in the store since the backup (same size): it
+# no longer matches the SHA-256 its manifest recorded, and pg_restore never
+# reads it.
+cp -p "$DUMP" "$PGT_ROOT/dump.orig"
+python3 -c '
+import os, sys
+p = sys.argv[1]
+with open(p, "r+b") as f:
+    f.seek(os.path.getsize(p) // 2)
+    b = f.read(1)
+    f.seek(-1, 1)
+    f.write(bytes([b[0] ^ 0xff]))' "$DUMP"
+run_cmd dd "$PGRESCUE" --env sandbox restore --yes </dev/null
+is "$dd_rc" 1 "a restore from a damaged dump fails"
+like "$dd_err" "failed at step 5 \(pg-restore\)" "at the pg-restore step"
+like "$dd_err" "the dump database/$DUMP_NAME is damaged: [0-9]+ bytes with SHA-256 [0-9a-f]{64}, but its manifest .* recorded [0-9]+ bytes with SHA-256 $(sha256sum "$PGT_ROOT/dump.orig" | cut -d' ' -f1)" \
+	"the error names the dump and both SHA-256s" || diag "$dd_err"
+like "$dd_err" "HINT: .*Nothing was restored from it" "and says nothing was restored from it"
+is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_backup'")" 1 \
+	"production clipper_db is untouched"
+cp -p "$PGT_ROOT/dump.orig" "$DUMP"
+"$PGRESCUE" sandbox up -q || bail_out "sandbox up could not bring the app back"
+
 # ---------------------------------------------------------------- the restore
 run_cmd r "$PGRESCUE" --env sandbox restore --yes --incident INC-7 --reason "bad migration" </dev/null
 is "$r_rc" 0 "restore --yes exits 0 when the run finished" || diag "$r_out" "$r_err"
