@@ -300,6 +300,16 @@ void pgr_sha256_final(struct pgr_sha256 *h, char hex[65])
 	free(h);
 }
 
+bool pgr_is_sha256_hex(const char *s)
+{
+	if (strlen(s) != 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
 bool pgr_sha256_file(const char *path, char hex[65], uint64_t *size, struct pgr_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

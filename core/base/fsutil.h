@@ -42,5 +42,7 @@ void pgr_sha256_update(struct pgr_sha256 *h, const void *data, size_t len);
 /* Writes 64 hex digits and a NUL to hex[65]; frees h. */
 void pgr_sha256_final(struct pgr_sha256 *h, char hex[65]);
 bool pgr_sha256_file(const char *path, char hex[65], uint64_t *size, struct pgr_error *err);
+/* Whether s is a SHA-256 as written above: 64 lowercase hex digits. */
+bool pgr_is_sha256_hex(const char *s);
 
 #endif

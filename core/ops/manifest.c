@@ -5,6 +5,7 @@
 
 #include "ops/manifest.h"
 
+#include "base/fsutil.h"
 #include "base/timeutil.h"
 #include "base/xalloc.h"
 
@@ -344,16 +345,6 @@ static bool get_time(struct rd *r, const cJSON *o, const char *key, time_t *out)
 	return true;
 }
 
-static bool is_sha256(const char *s)
-{
-	if (strlen(s) != 64)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return false;
-	return true;
-}
-
 static bool get_files(struct rd *r, const cJSON *o, struct pgr_manifest *m)
 {
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "files");
@@ -389,7 +380,7 @@ static bool get_files(struct rd *r, const cJSON *o, struct pgr_manifest *m)
 			free(name);
 			return false;
 		}
-		if (!is_sha256(sha)) {
+		if (!pgr_is_sha256_hex(sha)) {
 			bad(r, path, "must be 64 lowercase hex digits, got \"%.80s\"", sha);
 			free(name);
 			free(sha);

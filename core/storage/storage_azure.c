@@ -1213,15 +1213,6 @@ struct dl_check {
 	EVP_MD_CTX *md;
 };
 
-static bool is_sha256_hex(const char *s)
-{
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!strchr("0123456789abcdef", s[n]))
-			return false;
-	return n == 64;
-}
-
 static void dl_check_on_data(void *ctx, const void *data, size_t len)
 {
 	struct dl_check *k = ctx;
@@ -1236,7 +1227,7 @@ static void dl_check_on_data(void *ctx, const void *data, size_t len)
 	k->kind = DL_CHECK_NONE;
 	char *sha = pgr_http_header(k->resp, "x-ms-meta-" AZ_META_SHA256);
 	char *md5 = pgr_http_header(k->resp, "Content-MD5");
-	if (sha && is_sha256_hex(sha)) {
+	if (sha && pgr_is_sha256_hex(sha)) {
 		k->kind = DL_CHECK_SHA256;
 		k->want = sha;
 		sha = NULL;
