@@ -15,6 +15,7 @@
  * error messages name URLs without their query string. */
 #include "config.h"
 
+#include "storage/digest.h"
 #include "storage/http.h"
 #include "storage/storage.h"
 
@@ -1161,127 +1162,26 @@ static char *dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-/* MD5 (base64) and SHA-256 (hex) of a file, in one pass; false on a read error. */
-static bool file_digests(const char *path, char **md5_out, char sha_out[65], struct pgr_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pgr_error_errno(err, errno, "cannot read \"%s\"", path);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_md5(), NULL);
-	struct pgr_sha256 *sha = pgr_sha256_new();
-	size_t cap = 1 << 20;
-	char *buf = xmalloc(cap);
-	bool ok = true;
-	for (;;) {
-		ssize_t r = read(fd, buf, cap);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ok = pgr_error_errno(err, errno, "cannot read \"%s\"", path);
-			break;
-		}
-		if (r == 0)
-			break;
-		EVP_DigestUpdate(md, buf, (size_t)r);
-		pgr_sha256_update(sha, buf, (size_t)r);
-	}
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
-	EVP_DigestFinal_ex(md, d, &dl);
-	EVP_MD_CTX_free(md);
-	pgr_sha256_final(sha, sha_out);
-	free(buf);
-	close(fd);
-	if (ok)
-		*md5_out = b64_encode(d, dl);
-	return ok;
-}
-
 /* What a download is checked against, chosen when the answer's headers are
  * in: the SHA-256 pgrescue recorded in the blob's metadata when it stored it
  * (end to end, and cheaper to compute than MD5 on CPUs with SHA
  * instructions), else the service's Content-MD5, else nothing (the caller's
- * manifest still is). Hashed as the download streams, off the receiving
- * thread (see http.c). */
-enum dl_check_kind { DL_CHECK_NONE, DL_CHECK_SHA256, DL_CHECK_MD5 };
-
-struct dl_check {
-	const struct pgr_http_resp *resp;
-	enum dl_check_kind kind;
-	char *want; /* SHA-256 hex or Content-MD5 base64 */
-	EVP_MD_CTX *md;
-};
-
-static void dl_check_on_data(void *ctx, const void *data, size_t len)
+ * manifest still is). */
+static void az_dl_choose(const struct pgr_http_resp *resp, struct pgr_dl_want *want)
 {
-	struct dl_check *k = ctx;
-	if (data) {
-		if (k->kind != DL_CHECK_NONE)
-			EVP_DigestUpdate(k->md, data, len);
-		return;
-	}
-	/* A (new) start: the headers of this answer are complete. */
-	free(k->want);
-	k->want = NULL;
-	k->kind = DL_CHECK_NONE;
-	char *sha = pgr_http_header(k->resp, "x-ms-meta-" AZ_META_SHA256);
-	char *md5 = pgr_http_header(k->resp, "Content-MD5");
+	char *sha = pgr_http_header(resp, "x-ms-meta-" AZ_META_SHA256);
+	char *md5 = pgr_http_header(resp, "Content-MD5");
+	unsigned char raw[18]; /* 24 base64 digits decode into 18 bytes, 2 of them padding */
+	size_t n = 0;
 	if (sha && pgr_is_sha256_hex(sha)) {
-		k->kind = DL_CHECK_SHA256;
-		k->want = sha;
-		sha = NULL;
-		EVP_DigestInit_ex(k->md, EVP_sha256(), NULL);
-	} else if (md5 && *md5) {
-		k->kind = DL_CHECK_MD5;
-		k->want = md5;
-		md5 = NULL;
-		EVP_DigestInit_ex(k->md, EVP_md5(), NULL);
+		pgr_dl_want_set(want, PGR_DL_SHA256, sha, NULL, "metadata " AZ_META_SHA256);
+	} else if (md5 && b64_decode(md5, raw, sizeof raw, &n) && n == 16) {
+		char hex[33];
+		pgr_md5_hex(raw, hex);
+		pgr_dl_want_set(want, PGR_DL_MD5, hex, md5, "Content-MD5");
 	}
 	free(sha);
 	free(md5);
-}
-
-/* MD5 runs slower than the network (650 MB/s), so beside the download;
- * SHA-256 (1.4 GB/s with SHA instructions) and no check run inline. */
-static bool dl_check_beside(void *ctx)
-{
-	const struct dl_check *k = ctx;
-	return k->kind == DL_CHECK_MD5;
-}
-
-/* Whether the data matched; false with an error naming both digests. */
-static bool dl_check_end(struct dl_check *k, const char *what, struct pgr_error *err)
-{
-	if (k->kind == DL_CHECK_NONE)
-		return true;
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
-	EVP_DigestFinal_ex(k->md, d, &dl);
-	char *got;
-	if (k->kind == DL_CHECK_SHA256) {
-		got = xmalloc(2 * dl + 1);
-		for (unsigned i = 0; i < dl; i++)
-			snprintf(got + 2 * i, 3, "%02x", d[i]);
-	} else {
-		got = b64_encode(d, dl);
-	}
-	bool ok = strcmp(got, k->want) == 0;
-	if (!ok) {
-		if (k->kind == DL_CHECK_SHA256)
-			pgr_error_set(err, PGR_ERR_STORE,
-			              "%s: the data's SHA-256 is %s, the one recorded when it was stored (metadata %s) "
-			              "is %s",
-			              what, got, AZ_META_SHA256, k->want);
-		else
-			pgr_error_set(err, PGR_ERR_STORE, "%s: the data's MD5 is %s, the service's Content-MD5 is %s",
-			              what, got, k->want);
-		pgr_error_hint(err,
-		               "The object or the transfer is damaged; try again, and check the object with the "
-		               "manifest's SHA-256.");
-	}
-	free(got);
-	return ok;
 }
 
 static bool az_get(struct pgr_store *st, const char *key, const char *local_path, pgr_progress_fn progress, void *pctx,
@@ -1308,7 +1208,8 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 	pgr_http_resp_init(&resp);
 	char *what = xasprintf("downloading \"%s\" from store %s", key, st->url);
 	struct az_ctx x = {0};
-	struct dl_check check = {.resp = &resp, .md = EVP_MD_CTX_new()};
+	struct pgr_dl_check check;
+	pgr_dl_check_init(&check, &resp, az_dl_choose);
 	bool ok;
 	{
 		/* As az_do, but an error body may have gone to the file. */
@@ -1320,9 +1221,7 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 		req.headers = (const char *const *)x.lines;
 		req.out_file = io.out_file;
 		req.no_sync = st->opts.no_sync;
-		req.on_data = dl_check_on_data;
-		req.data_beside = dl_check_beside;
-		req.data_ctx = &check;
+		pgr_dl_check_attach(&check, &req);
 		req.progress = progress;
 		req.pctx = pctx;
 		req.ca_file = st->opts.ca_file;
@@ -1358,7 +1257,7 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 			ok = pgr_error_set(err, PGR_ERR_STORE, "%s: got %llu bytes, the service announced %s", what,
 			                   (unsigned long long)sb.st_size, cl);
 		else
-			ok = dl_check_end(&check, what, err);
+			ok = pgr_dl_check_end(&check, what, err);
 		free(cl);
 	}
 	if (ok) {
@@ -1378,8 +1277,7 @@ static bool az_get(struct pgr_store *st, const char *key, const char *local_path
 	}
 	ctx_free(&x);
 	pgr_http_resp_free(&resp);
-	EVP_MD_CTX_free(check.md);
-	free(check.want);
+	pgr_dl_check_free(&check);
 	free(what);
 	free(name);
 	free(part);
@@ -1436,10 +1334,14 @@ static bool block_progress_cb(void *ctx, uint64_t done, uint64_t total)
 static bool put_single(struct pgr_store *st, const char *key, const char *name, const char *local_path, uint64_t size,
                        pgr_progress_fn progress, void *pctx, struct pgr_error *err)
 {
-	char *md5 = NULL;
-	char sha[65];
-	if (!file_digests(local_path, &md5, sha, err))
+	unsigned char raw[16];
+	char md5[25], sha[65];
+	struct pgr_sha256 *h = pgr_sha256_new();
+	bool read_ok = pgr_digest_file(local_path, 0, size, raw, h, err);
+	pgr_sha256_final(h, sha);
+	if (!read_ok)
 		return false;
+	pgr_md5_b64(raw, md5);
 	struct az_call c = {.method = "PUT", .blob = name};
 	call_header(&c, "x-ms-blob-type", "BlockBlob");
 	call_header(&c, "x-ms-meta-" AZ_META_SHA256, sha);
@@ -1461,7 +1363,6 @@ static bool put_single(struct pgr_store *st, const char *key, const char *name, 
 	bool ok = az_do(st, &c, &io, what, NULL, &resp, err);
 	pgr_http_resp_free(&resp);
 	free(what);
-	free(md5);
 	return ok;
 }
 

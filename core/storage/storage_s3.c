@@ -29,6 +29,7 @@
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "storage/digest.h"
 #include "storage/http.h"
 
 #define S3_MAX_KEYS 1000
@@ -40,8 +41,9 @@
 #define PART_SIZE_MIN ((uint64_t)16 << 20)
 #define PART_SIZE_MAX ((uint64_t)64 << 20)
 #define MAX_PARTS 10000
-/* Downloads up to this size are checked against their ETag (an MD5). */
-#define MD5_CHECK_MAX ((uint64_t)64 << 20)
+/* The SHA-256 pgrescue records with each object it stores (user metadata;
+ * S3 sends it back as x-amz-meta-pgrescue-sha256 on GET and HEAD). */
+#define S3_META_SHA256 "pgrescue-sha256"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define GCS_ENDPOINT "https://storage.googleapis.com"
 
@@ -513,6 +515,7 @@ struct s3_call {
 	bool no_sync;
 	pgr_progress_fn progress;
 	void *pctx;
+	struct pgr_dl_check *check; /* a download's digest check */
 	int max_attempts;
 };
 
@@ -571,6 +574,8 @@ static bool s3_do(struct s3_store *s, struct s3_call *c, struct pgr_http_resp *r
 	        .low_speed_sec = s->timeout_sec,
 	        .verbose = pgr_log_level() >= PGR_LOG_DEBUG,
 	};
+	if (c->check)
+		pgr_dl_check_attach(c->check, &req);
 	bool ok = pgr_http_do(&req, resp, err);
 	free(sha_hdr);
 	free(tok_hdr);
@@ -922,46 +927,6 @@ static bool s3_stat(struct pgr_store *st, const char *key, struct pgr_object *ou
 	return ok;
 }
 
-/* MD5 of a file region as hex (32) and base64 (24). */
-static bool md5_file(const char *path, uint64_t off, uint64_t len, char hex[33], char b64[25], struct pgr_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pgr_error_errno(err, errno, "cannot read \"%s\"", path);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
-	size_t bufsz = 1u << 20;
-	char *buf = xmalloc(bufsz);
-	uint64_t done = 0;
-	bool ok = true;
-	while (done < len) {
-		size_t want = len - done < bufsz ? (size_t)(len - done) : bufsz;
-		ssize_t r = pread(fd, buf, want, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			ok = r < 0 ? pgr_error_errno(err, errno, "cannot read \"%s\"", path)
-			           : pgr_error_set(err, PGR_ERR_IO, "\"%s\" shrank while being read", path);
-			break;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)r);
-		done += (uint64_t)r;
-	}
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	free(buf);
-	close(fd);
-	if (!ok)
-		return false;
-	for (unsigned int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (b64)
-		EVP_EncodeBlock((unsigned char *)b64, md, 16);
-	return true;
-}
-
 /* Whether an answer's ETag cannot be an MD5: objects encrypted with KMS or
  * a customer key (AES256, S3's own keys, keeps it one). */
 static bool etag_opaque(const struct pgr_http_resp *resp)
@@ -991,6 +956,24 @@ static bool etag_md5(const char *etag, char hex[33])
 	return true;
 }
 
+/* What a download is checked against, chosen when the answer's headers are
+ * in: the SHA-256 pgrescue recorded in the object's metadata when it stored
+ * it, else an ETag that is the content's MD5 (single-part uploads without
+ * KMS: objects the deployment's jobs wrote), else nothing (the caller's
+ * manifest still is). Computed as the download streams. */
+static void s3_dl_choose(const struct pgr_http_resp *resp, struct pgr_dl_want *want)
+{
+	char *sha = pgr_http_header(resp, "x-amz-meta-" S3_META_SHA256);
+	char *etag = pgr_http_header(resp, "ETag");
+	char hex[33];
+	if (sha && pgr_is_sha256_hex(sha))
+		pgr_dl_want_set(want, PGR_DL_SHA256, sha, NULL, "metadata " S3_META_SHA256);
+	else if (!etag_opaque(resp) && etag_md5(etag, hex))
+		pgr_dl_want_set(want, PGR_DL_MD5, hex, NULL, "ETag");
+	free(sha);
+	free(etag);
+}
+
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -1017,14 +1000,17 @@ static bool s3_get(struct pgr_store *st, const char *key, const char *local_path
 	free(dir);
 	/* Lands beside the final name, checked, then renamed in. */
 	char *tmp = xasprintf("%s.pgrescue-dl", local_path);
+	struct pgr_http_resp resp;
+	pgr_http_resp_init(&resp);
+	struct pgr_dl_check check;
+	pgr_dl_check_init(&check, &resp, s3_dl_choose);
 	struct s3_call c = {.method = "GET",
 	                    .key = key,
 	                    .out_file = tmp,
 	                    .no_sync = st->opts.no_sync,
 	                    .progress = progress,
-	                    .pctx = pctx};
-	struct pgr_http_resp resp;
-	pgr_http_resp_init(&resp);
+	                    .pctx = pctx,
+	                    .check = &check};
 	char *url = NULL;
 	bool ok = s3_do(s, &c, &resp, &url, err);
 	if (!ok) {
@@ -1054,19 +1040,10 @@ static bool s3_get(struct pgr_store *st, const char *key, const char *local_path
 			        st->url, (unsigned long long)resp.bytes, cl);
 		free(cl);
 	}
-	if (ok && resp.bytes <= MD5_CHECK_MAX) {
-		char *etag = pgr_http_header(&resp, "ETag");
-		char want[33], got[33];
-		if (!etag_opaque(&resp) && etag_md5(etag, want)) {
-			ok = md5_file(tmp, 0, resp.bytes, got, NULL, err);
-			if (ok && strcmp(want, got) != 0)
-				ok = pgr_error_set(
-				        err, PGR_ERR_STORE,
-				        "downloading \"%s\" from store \"%s\": content MD5 %s differs from the "
-				        "object's ETag %s",
-				        key, st->url, got, want);
-		}
-		free(etag);
+	if (ok) {
+		char *what = xasprintf("downloading \"%s\" from store \"%s\"", key, st->url);
+		ok = pgr_dl_check_end(&check, what, err);
+		free(what);
 	}
 	if (ok && rename(tmp, local_path) < 0)
 		ok = pgr_error_errno(err, errno, "cannot rename \"%s\" to \"%s\"", tmp, local_path);
@@ -1074,6 +1051,7 @@ static bool s3_get(struct pgr_store *st, const char *key, const char *local_path
 		ok = pgr_fsync_parent(local_path, err);
 	if (!ok)
 		unlink(tmp);
+	pgr_dl_check_free(&check);
 	pgr_http_resp_free(&resp);
 	free(url);
 	free(tmp);
@@ -1119,14 +1097,18 @@ static bool s3_get_head(struct pgr_store *st, const char *key, void *buf, size_t
 /* ---------------------------------------------------------------- put */
 
 struct upload_headers {
-	char *sse, *sc;
-	const char *list[4];
+	char *sse, *sc, *sha;
+	const char *list[5];
 	size_t n;
 };
 
-static void upload_headers(struct s3_store *s, struct upload_headers *h)
+/* The headers that go with a new object: encryption, storage class, and the
+ * SHA-256 of the whole content, which downloads are checked against. */
+static void upload_headers(struct s3_store *s, struct upload_headers *h, const char *sha)
 {
 	memset(h, 0, sizeof *h);
+	h->sha = xasprintf("x-amz-meta-" S3_META_SHA256 ": %s", sha);
+	h->list[h->n++] = h->sha;
 	if (s->sse) {
 		h->sse = xasprintf("x-amz-server-side-encryption: %s", s->sse);
 		h->list[h->n++] = h->sse;
@@ -1142,6 +1124,7 @@ static void upload_headers_free(struct upload_headers *h)
 {
 	free(h->sse);
 	free(h->sc);
+	free(h->sha);
 }
 
 /* Progress over a whole multipart upload from each part's own. */
@@ -1162,12 +1145,18 @@ static bool put_single(struct pgr_store *st, const char *key, const char *local,
                        pgr_progress_fn progress, void *pctx, struct pgr_error *err)
 {
 	struct s3_store *s = s3_of(st);
-	char hex[33], b64[25];
-	if (!md5_file(local, 0, size, hex, b64, err))
+	unsigned char raw[16];
+	char hex[33], b64[25], sha[65];
+	struct pgr_sha256 *h = pgr_sha256_new();
+	bool read_ok = pgr_digest_file(local, 0, size, raw, h, err);
+	pgr_sha256_final(h, sha);
+	if (!read_ok)
 		return false;
+	pgr_md5_hex(raw, hex);
+	pgr_md5_b64(raw, b64);
 	char *md5h = xasprintf("Content-MD5: %s", b64);
 	struct upload_headers uh;
-	upload_headers(s, &uh);
+	upload_headers(s, &uh, sha);
 	struct s3_call c = {.method = "PUT",
 	                    .key = key,
 	                    .body_file = local,
@@ -1234,9 +1223,26 @@ static bool put_multipart(struct pgr_store *st, const char *key, const char *loc
 	uint64_t nparts = (size + part - 1) / part;
 	char *what = xasprintf("storing \"%s\" in store \"%s\"", key, st->url);
 
+	/* 0. one read for each part's MD5 (the service checks it) and the whole
+	 * file's SHA-256, which goes in the metadata given at the start */
+	unsigned char(*md5s)[16] = xcalloc(nparts, sizeof *md5s);
+	struct pgr_sha256 *h = pgr_sha256_new();
+	bool read_ok = true;
+	for (uint64_t i = 0; read_ok && i < nparts; i++) {
+		uint64_t off = i * part;
+		read_ok = pgr_digest_file(local, off, size - off < part ? size - off : part, md5s[i], h, err);
+	}
+	char sha[65];
+	pgr_sha256_final(h, sha);
+	if (!read_ok) {
+		free(md5s);
+		free(what);
+		return false;
+	}
+
 	/* 1. start */
 	struct upload_headers uh;
-	upload_headers(s, &uh);
+	upload_headers(s, &uh, sha);
 	struct s3_call c = {.method = "POST", .key = key};
 	c.q[c.nq++] = (struct qparam){"uploads", ""};
 	for (size_t i = 0; i < uh.n; i++)
@@ -1271,10 +1277,8 @@ static bool put_multipart(struct pgr_store *st, const char *key, const char *loc
 		uint64_t off = i * part;
 		uint64_t len = size - off < part ? size - off : part;
 		char hex[33], b64[25];
-		if (!md5_file(local, off, len, hex, b64, err)) {
-			ok = false;
-			break;
-		}
+		pgr_md5_hex(md5s[i], hex);
+		pgr_md5_b64(md5s[i], b64);
 		char num[24];
 		snprintf(num, sizeof num, "%llu", (unsigned long long)(i + 1));
 		char *md5h = xasprintf("Content-MD5: %s", b64);
@@ -1346,6 +1350,7 @@ static bool put_multipart(struct pgr_store *st, const char *key, const char *loc
 	sb_free(&done);
 	pgr_http_resp_free(&resp);
 	free(upload_id);
+	free(md5s);
 	free(what);
 	return ok;
 }

@@ -404,9 +404,16 @@ static void test_put_single_and_get_checks(void **state)
 	        {"HTTP/1.1 200 OK\r\nETag: \"00000000000000000000000000000000\"", NULL},
 	        {"HTTP/1.1 200 OK\r\nETag: \"00000000000000000000000000000000\"", "hello"},
 	        {"HTTP/1.1 200 OK\r\nETag: \"5d41402abc4b2a76b9719d911017c592\"", "hello"},
+	        /* pgrescue's own SHA-256 in the metadata is checked before the ETag */
+	        {"HTTP/1.1 200 OK\r\nETag: \"5d41402abc4b2a76b9719d911017c592\"\r\nx-amz-meta-pgrescue-sha256: "
+	         "1111111111111111111111111111111111111111111111111111111111111111",
+	         "hello"},
+	        {"HTTP/1.1 200 OK\r\nETag: \"00000000000000000000000000000000\"\r\nX-Amz-Meta-Pgrescue-Sha256: "
+	         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+	         "hello"},
 	};
 	struct server s;
-	server_start(&s, a, 5);
+	server_start(&s, a, 7);
 	struct pgr_error err = {0};
 	struct pgr_store *st = open_store(&s, "s3://bkt/pfx", "AES256", "STANDARD_IA", &err);
 	char tmp[] = "/tmp/pgrescue-test-s3.XXXXXX";
@@ -422,6 +429,10 @@ static void test_put_single_and_get_checks(void **state)
 	assert_non_null(strstr(s.req[0], "x-amz-server-side-encryption: AES256"));
 	assert_non_null(strstr(s.req[0], "x-amz-storage-class: STANDARD_IA"));
 	assert_non_null(strstr(s.req[0], "x-amz-content-sha256: UNSIGNED-PAYLOAD"));
+	/* SHA-256 of "hello", recorded with the object */
+	assert_non_null(
+	        strstr(s.req[0],
+	               "x-amz-meta-pgrescue-sha256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
 	assert_int_equal(s.body_len[0], 5);
 	assert_non_null(strstr(s.req[1], "HEAD /bkt/pfx/database/d.sql.gz"));
 
@@ -432,13 +443,31 @@ static void test_put_single_and_get_checks(void **state)
 	/* A download whose content does not match its ETag is refused, no file. */
 	char *dest = xasprintf("%s/got", tmp);
 	assert_false(pgr_store_get(st, "wal-archive/x", dest, NULL, NULL, &err));
-	assert_non_null(strstr(err.msg, "differs from the object's ETag"));
+	assert_non_null(strstr(err.msg,
+	                       "the data's MD5 is 5d41402abc4b2a76b9719d911017c592, the service's ETag is "
+	                       "00000000000000000000000000000000"));
+	assert_non_null(strstr(err.hint, "damaged"));
 	assert_false(pgr_path_exists(dest));
 	assert_true(pgr_store_get(st, "wal-archive/x", dest, NULL, NULL, &err));
 	char *data = NULL;
 	size_t len = 0;
 	assert_true(pgr_read_file(dest, &data, &len, &err));
 	assert_int_equal(len, 5);
+	assert_memory_equal(data, "hello", 5);
+	free(data);
+	/* The recorded SHA-256 differs though the ETag matches: refused. */
+	unlink(dest);
+	assert_false(pgr_store_get(st, "wal-archive/x", dest, NULL, NULL, &err));
+	assert_non_null(
+	        strstr(err.msg,
+	               "the data's SHA-256 is 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824, the "
+	               "one recorded when it was "
+	               "stored (metadata pgrescue-sha256) is 1111"));
+	assert_false(pgr_path_exists(dest));
+	/* ... and trusted over an ETag that is not the MD5 (it would be for a
+	 * multipart upload): the header's name in any case. */
+	assert_true(pgr_store_get(st, "wal-archive/x", dest, NULL, NULL, &err));
+	assert_true(pgr_read_file(dest, &data, &len, &err));
 	assert_memory_equal(data, "hello", 5);
 	free(data);
 	pgr_rm_rf(tmp, NULL);
