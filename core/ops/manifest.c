@@ -546,3 +546,28 @@ bool pgr_manifest_from_json(const char *text, const char *source, struct pgr_man
 		pgr_manifest_free(m);
 	return ok;
 }
+
+const struct pgr_manifest_file *pgr_manifest_file(const struct pgr_manifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_files; i++)
+		if (!strcmp(m->files[i].name, name))
+			return &m->files[i];
+	return NULL;
+}
+
+bool pgr_manifest_file_check(const struct pgr_manifest_file *f, const char *path, const char *what,
+                             const char *manifest_key, char got[65], struct pgr_error *err)
+{
+	got[0] = '\0';
+	if (!f->sha256[0])
+		return true;
+	uint64_t size = 0;
+	if (!pgr_sha256_file(path, got, &size, err))
+		return false;
+	if (size == f->size && !strcmp(got, f->sha256))
+		return true;
+	return pgr_error_set(err, PGR_ERR_STORE,
+	                     "the %s %s is damaged: %" PRIu64 " bytes with SHA-256 %s, but its manifest %s recorded "
+	                     "%" PRIu64 " bytes with SHA-256 %s",
+	                     what, f->name, size, got, manifest_key, f->size, f->sha256);
+}

@@ -57,5 +57,13 @@ char *pgr_manifest_to_json(const struct pgr_manifest *m);
 bool pgr_manifest_from_json(const char *text, const char *source, struct pgr_manifest *m, struct pgr_error *err);
 /* Row count of schema.table; -1 when the manifest does not list it. */
 int64_t pgr_manifest_rows(const struct pgr_manifest *m, const char *schema, const char *table);
+/* The entry for NAME (a key relative to the store root); NULL if none. */
+const struct pgr_manifest_file *pgr_manifest_file(const struct pgr_manifest *m, const char *name);
+/* Whether the file at PATH is what F records: its size and SHA-256 (an
+ * entry without a SHA-256 passes); false with "the WHAT F->name is damaged:
+ * ... but its manifest MANIFEST_KEY recorded ..." (the caller adds the HINT)
+ * or a read error. The SHA-256 read goes to GOT. */
+bool pgr_manifest_file_check(const struct pgr_manifest_file *f, const char *path, const char *what,
+                             const char *manifest_key, char got[65], struct pgr_error *err);
 
 #endif

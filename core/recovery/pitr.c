@@ -27,6 +27,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "base/xalloc.h"
+#include "ops/manifest.h"
 #include "ops/walsetup.h"
 #include "platform/platform.h"
 #include "recovery/audit.h"
@@ -38,6 +39,9 @@
 #define BLOCK_BEGIN "# BEGIN pgrescue recovery"
 #define BLOCK_END "# END pgrescue recovery"
 #define EXTRACT_MARK ".pgrescue-extracting"
+/* A remote store's base.tar, in the run's directory from preflight (checked)
+ * until extract-base has read it. */
+#define STAGED_BASE "base.tar"
 #define PROMOTE_WAIT_SEC 120
 #define ARCHIVE_WAIT_SEC 120
 
@@ -307,6 +311,14 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	pgr_kv_setf(pp, "target_lsn", "%" PRIu64, o->target.lsn);
 	pgr_kv_set(pp, "base", b->label);
 	pgr_kv_set(pp, "base_tar", tarkey);
+	const struct pgr_manifest_file *tf = pgr_manifest_file(&b->manifest, tarkey);
+	if (tf && pgr_is_sha256_hex(tf->sha256)) {
+		pgr_kv_set(pp, "base_tar_sha256", tf->sha256);
+		pgr_kv_setf(pp, "base_tar_bytes", "%" PRIu64, tf->size);
+	}
+	char *mkey = xasprintf("%s%s", b->prefix, PGR_BASE_MANIFEST);
+	pgr_kv_set(pp, "base_manifest", mkey);
+	free(mkey);
 	pgr_kv_setf(pp, "base_size", "%" PRIu64, b->size);
 	pgr_kv_setf(pp, "base_stop_time", "%lld", (long long)b->manifest.stop_time);
 	pgr_kv_setf(pp, "base_start_lsn", "%" PRIu64, b->manifest.start_lsn);
@@ -384,8 +396,12 @@ bool pgr_pitr_plan(const struct pgr_env *env, const struct pgr_catalog *cat, con
 	char *s;
 
 	s = xasprintf("check %s exists and is a data directory, %s is free, base backup %s (%s) and its first WAL "
-	              "segment %s are in the store, restore_command's program runs",
-	              env->data_dir, aside, b->label, tarkey, b->manifest.start_wal ? b->manifest.start_wal : "?");
+	              "segment %s are in the store, restore_command's program runs; %s",
+	              env->data_dir, aside, b->label, tarkey, b->manifest.start_wal ? b->manifest.start_wal : "?",
+	              tf && pgr_is_sha256_hex(tf->sha256)
+	                      ? "base.tar has the SHA-256 its manifest recorded (a remote store's copy is "
+	                        "downloaded into the run's directory to check it, and extracted from there)"
+	                      : "base.tar cannot be checked: its manifest records no SHA-256");
 	if (server_cfg) {
 		char *more = xasprintf(
 		        "%s; store_credentials_file %s is 0600 and owned by %s; write the server's config "
@@ -570,13 +586,101 @@ bool pgr_pitr_preflight(const struct pgr_plan *p, struct pgr_error *err)
 	return ok;
 }
 
+/* Where extract-base reads base.tar: the store's own file, or the copy
+ * downloaded into the run's directory. Newly allocated. */
+static char *base_local(struct pgr_run *r, struct pgr_store *st, bool *remote)
+{
+	char *local = pgr_store_local_path(st, param(r, "base_tar"));
+	*remote = local == NULL;
+	return local ? local : xasprintf("%s/%s", pgr_run_dir(r), STAGED_BASE);
+}
+
+/* base.tar against the SHA-256 its manifest recorded, from preflight, before
+ * the app is scaled down or the server stopped: a damaged base backup is
+ * found while nothing has changed. A remote store's copy is downloaded into
+ * the run's directory (once: a copy of the right size from an earlier
+ * attempt is whole, downloads land atomically) and extract-base reads it
+ * there; extract-base (EXTRACTING) only fetches and checks again what is no
+ * longer there. */
+static bool stage_base(struct pgr_run *r, struct pgr_store *st, bool moved, bool extracting, struct pgr_error *err)
+{
+	const char *want = param(r, "base_tar_sha256");
+	const char *key = param(r, "base_tar");
+	bool remote = false;
+	char *local = base_local(r, st, &remote);
+	if (!*want) {
+		bool ok = true;
+		if (!extracting)
+			pgr_run_log(r,
+			            "base backup %s: its manifest records no SHA-256 for base.tar; it is not checked",
+			            param(r, "base"));
+		else if (remote) {
+			struct pgr_run_download d = {r, key, strtoull(param(r, "base_size"), NULL, 10), 0.0};
+			ok = pgr_store_get(st, key, local, pgr_run_download_progress, &d, err);
+		}
+		free(local);
+		return ok;
+	}
+	uint64_t bytes = strtoull(param(r, "base_tar_bytes"), NULL, 10);
+	bool ok = true;
+	struct stat sb;
+	bool there = !remote || (stat(local, &sb) == 0 && (uint64_t)sb.st_size == bytes);
+	if (extracting && there && pgr_run_fact(r, "base_checked")) {
+		free(local); /* checked by preflight */
+		return true;
+	}
+	if (remote) {
+		if (there) {
+			pgr_run_log(r, "using %s downloaded earlier: %s", key, local);
+		} else {
+			pgr_run_log(r, "downloading %s to %s to check it before anything changes", key, local);
+			struct pgr_run_download d = {r, key, bytes, 0.9};
+			ok = pgr_store_get(st, key, local, pgr_run_download_progress, &d, err);
+			if (!ok)
+				pgr_error_prefix(err, "cannot download base backup %s", param(r, "base"));
+		}
+	}
+	struct pgr_manifest_file f = {.name = (char *)key, .size = bytes};
+	snprintf(f.sha256, sizeof f.sha256, "%s", want);
+	char got[65];
+	if (ok) {
+		pgr_run_progress(r, remote ? 0.9 : 0.0, true, "checking %s against its manifest's SHA-256", key);
+		ok = pgr_manifest_file_check(&f, local, "base backup", param(r, "base_manifest"), got, err);
+		if (!ok && err && err->kind == PGR_ERR_STORE) {
+			if (moved)
+				pgr_error_hint(
+				        err,
+				        "The data directory stays aside at %s. The copy in the store changed after "
+				        "the backup was taken, or the download was damaged: resume to download it "
+				        "again, or cancel the run and move the data directory back.",
+				        param(r, "aside"));
+			else
+				pgr_error_hint(
+				        err,
+				        "Nothing was changed: the app and the server run as before. The copy in the "
+				        "store changed after the backup was taken, or the download was damaged: "
+				        "resume to download it again, or plan with another base backup (--backup).");
+			if (remote)
+				unlink(local);
+		}
+	}
+	if (ok) {
+		pgr_run_report(r, "base.tar of %s matches the SHA-256 its manifest recorded (%s)", param(r, "base"),
+		               got);
+		ok = pgr_run_set_fact(r, "base_checked", got, err);
+	}
+	free(local);
+	return ok;
+}
+
 static bool preflight_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_error *err)
 {
 	(void)s;
 	struct pgr_store *st = pgr_run_store(r, err);
 	/* On a resumed run the directory may already be aside (a later step failed). */
 	bool moved = pgr_run_fact(r, "moved") != NULL;
-	return st && preflight_checks(pgr_run_plan(r), st, moved, err) && preflight_server_side(r, err);
+	return st && preflight_checks(pgr_run_plan(r), st, moved, err) && preflight_server_side(r, err) &&
+	        stage_base(r, st, moved, false, err);
 }
 
 /* ------------------------------------------------------------ state, app */
@@ -784,17 +888,13 @@ static bool extract_act(struct pgr_run *r, const struct pgr_step *s, struct pgr_
 		ok = fd >= 0 || pgr_error_errno(err, errno, "cannot write in \"%s\"", data);
 	}
 	struct pgr_store *st = ok ? pgr_run_store(r, err) : NULL;
-	const char *key = param(r, "base_tar");
 	char *local = NULL, *fetched = NULL;
 	if (st) {
-		local = pgr_store_local_path(st, key);
-		if (!local) {
-			fetched = xasprintf("%s/base.tar", pgr_run_dir(r));
-			pgr_run_progress(r, -1, true, "downloading %s", key);
-			if (!pgr_store_get(st, key, fetched, NULL, NULL, err))
-				ok = false;
-			local = xstrdup(fetched);
-		}
+		bool remote = false;
+		local = base_local(r, st, &remote);
+		if (remote)
+			fetched = xstrdup(local);
+		ok = stage_base(r, st, true, true, err);
 	} else {
 		ok = false;
 	}

@@ -1553,24 +1553,6 @@ static void stop_orphan(struct pgr_run *r)
 	}
 }
 
-struct dl_ctx {
-	struct pgr_run *r;
-	uint64_t total;
-};
-
-static bool dl_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	struct dl_ctx *d = ctx;
-	if (!total)
-		total = d->total;
-	char a[32], b[32];
-	pgr_size_format(done, a, sizeof a);
-	pgr_size_format(total, b, sizeof b);
-	pgr_run_progress(d->r, total ? 0.1 * (double)done / (double)total : -1, false, "downloading the dump: %s of %s",
-	                 a, b);
-	return !pgr_run_cancelled(d->r);
-}
-
 static bool load_manifest(struct pgr_run *r, const struct names *n, struct pgr_manifest *m, bool *have,
                           struct pgr_error *err);
 
@@ -1593,21 +1575,12 @@ static bool check_dump_sha(struct pgr_run *r, const struct names *n, const char 
 		pgr_manifest_free(&m);
 		return true;
 	}
-	const struct pgr_manifest_file *f = NULL;
-	for (size_t i = 0; i < m.n_files; i++)
-		if (!strcmp(m.files[i].name, n->dump_key))
-			f = &m.files[i];
+	const struct pgr_manifest_file *f = pgr_manifest_file(&m, n->dump_key);
 	bool ok = true;
 	if (f && f->sha256[0]) {
 		char hex[65];
-		uint64_t size = 0;
-		ok = pgr_sha256_file(path, hex, &size, err);
-		if (ok && (size != f->size || strcmp(hex, f->sha256) != 0)) {
-			ok = pgr_error_set(err, PGR_ERR_STORE,
-			                   "the dump %s is damaged: %" PRIu64
-			                   " bytes with SHA-256 %s, but its manifest "
-			                   "%s recorded %" PRIu64 " bytes with SHA-256 %s",
-			                   n->dump_key, size, hex, n->manifest_key, f->size, f->sha256);
+		ok = pgr_manifest_file_check(f, path, "dump", n->manifest_key, hex, err);
+		if (!ok && err && err->kind == PGR_ERR_STORE) {
 			pgr_error_hint(err,
 			               "The copy in the store changed after the backup was taken, or the download "
 			               "was damaged. Nothing was restored from it. Try the restore again (it "
@@ -1642,8 +1615,8 @@ static char *dump_file(struct pgr_run *r, const struct names *n, struct pgr_erro
 		pgr_run_log(r, "using the dump downloaded earlier: %s", path);
 	} else {
 		pgr_run_log(r, "downloading %s to %s", n->dump_key, path);
-		struct dl_ctx d = {r, n->dump_size};
-		if (!pgr_store_get(st, n->dump_key, path, dl_progress, &d, err)) {
+		struct pgr_run_download d = {r, "the dump", n->dump_size, 0.1};
+		if (!pgr_store_get(st, n->dump_key, path, pgr_run_download_progress, &d, err)) {
 			pgr_error_prefix(err, "cannot download %s", n->dump_key);
 			free(path);
 			return NULL;

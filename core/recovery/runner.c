@@ -408,6 +408,19 @@ void pgr_run_progress(struct pgr_run *r, double fraction, bool force, const char
 	state_write(r);
 }
 
+bool pgr_run_download_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct pgr_run_download *d = ctx;
+	if (!total)
+		total = d->total;
+	char a[32], b[32];
+	pgr_size_format(done, a, sizeof a);
+	pgr_size_format(total, b, sizeof b);
+	pgr_run_progress(d->r, total ? d->scale * (double)done / (double)total : -1, false, "downloading %s: %s of %s",
+	                 d->what, a, b);
+	return !pgr_run_cancelled(d->r);
+}
+
 static void log_line(int fd, const char *prefix, const char *text)
 {
 	char ts[40];

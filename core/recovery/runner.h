@@ -55,6 +55,16 @@ bool pgr_run_set_fact(struct pgr_run *r, const char *key, const char *value, str
  * Written to state.json at most every 200 ms unless force. */
 void pgr_run_progress(struct pgr_run *r, double fraction, bool force, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+/* A pgr_progress_fn for a download inside a step: "downloading WHAT: X of
+ * Y" as the first SCALE (0..1) of the step's progress; false (stop) once the
+ * run is cancelled. TOTAL stands in when the store does not know it. */
+struct pgr_run_download {
+	struct pgr_run *r;
+	const char *what;
+	uint64_t total;
+	double scale;
+};
+bool pgr_run_download_progress(void *ctx, uint64_t done, uint64_t total);
 /* A line in runner.log (and, for steps, shown by `runs attach`). */
 void pgr_run_log(struct pgr_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report lines kept with the step's outcome (e.g. the row-count table). */

@@ -119,6 +119,23 @@ refused_unchanged "--dry-run"
 grep -q '"phase":"refused"' "$XDG_STATE_HOME/pgrescue/audit.log"
 ok $? "refusals are in the audit log"
 
+# ---------------------------------------------------------------- a damaged base backup
+# One byte of base.tar changed in the store, the size the same: preflight
+# finds it against the manifest's SHA-256 before the app is scaled down or
+# the server stopped.
+BT=$(ls -d "$SB"/store/base/*/base.tar | tail -1)
+cp -p "$BT" "$PGT_ROOT/base.tar.good"
+byte=$(od -An -tu1 -j 5000 -N 1 "$BT" | tr -d ' ')
+printf "\\$(printf '%03o' $(((byte + 1) % 256)))" | dd of="$BT" bs=1 seek=5000 conv=notrunc status=none
+run_cmd dmg "$PGRESCUE" --env sandbox pitr --time "$T" --yes --incident INC-8 --reason "damaged base"
+is "$dmg_rc" 1 "pitr from a damaged base.tar fails" || diag "$dmg_out" "$dmg_err"
+like "$dmg_out$dmg_err" "base backup base/[0-9-]+/base.tar is damaged: [0-9]+ bytes with SHA-256 [0-9a-f]{64}, but its manifest base/[0-9-]+/pgrescue.json recorded [0-9]+ bytes with SHA-256 $(sha256sum "$PGT_ROOT/base.tar.good" | cut -d' ' -f1)" \
+	"the error names base.tar, its manifest and both SHA-256s"
+like "$dmg_out$dmg_err" "HINT: Nothing was changed" "the hint says nothing was changed"
+ok "$([ "$(asides)" = 0 ] && [ -f "$SB/data/postmaster.pid" ] && [ "$(replicas)" = 3 ] && echo 0 || echo 1)" \
+	"and nothing was: data directory in place, server running, the app at 3 replicas"
+cp -p "$PGT_ROOT/base.tar.good" "$BT"
+
 # ---------------------------------------------------------------- the recovery
 run_cmd pitr "$PGRESCUE" --env sandbox pitr --time "$T" --yes --incident INC-9 --reason "important was dropped"
 is "$pitr_rc" 0 "pitr to just before the DROP finishes" || diag "$pitr_out" "$pitr_err"

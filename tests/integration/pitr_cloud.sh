@@ -168,6 +168,8 @@ chmod 600 "$CREDS"
 run_cmd pitr "$PGRESCUE" --env cloud pitr --time "$T" --exe "$PGT_PGRESCUE" --yes --incident INC-42 --reason "important was dropped"
 is "$pitr_rc" 0 "pitr to just before the DROP, through the s3 store, finishes" || diag "$pitr_out" "$pitr_err"
 like "$pitr_out" "postgres lists $STORE with $CREDS" "the runner proved postgres can list the store first"
+like "$pitr_out" "base\.tar of [0-9-]+ matches the SHA-256 its manifest recorded \([0-9a-f]{64}\)" \
+	"it downloaded base.tar and checked it against its manifest before changing anything"
 like "$pitr_out" "public.important +- +\(missing\) +1234" "the verification shows important back with 1234 rows"
 is "$(pgt_psql pg clipper_db "SELECT count(*) FROM important")" 1234 "the dropped table is back with its exact row count"
 is "$(pgt_psql pg clipper_db "SELECT md5(string_agg(v, ',' ORDER BY id)) FROM important")" \
