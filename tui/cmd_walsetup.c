@@ -102,6 +102,12 @@ int cmd_wal_setup(const struct globals *g, int argc, char **argv)
 			printf("credentials    %s (0600, owned by %s)\n", e->store_credentials_file,
 			       geteuid() == 0 ? user : "you");
 			printf("server config  %s: [env %s] with the store's options, no secrets\n", path, e->name);
+			char *carried = pgr_walsetup_carried(e);
+			for (char *line = carried, *nl; line && *line; line = nl + 1) {
+				nl = strchr(line, '\n');
+				printf("  from yours   %.*s\n", (int)(nl - line), line);
+			}
+			free(carried);
 			if (!pgr_walsetup_check_as_server(e, exe, &err)) {
 				code = fail_with(&err, EXIT_FAIL);
 			} else {

@@ -17,6 +17,7 @@
 #include "base/proc.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
+#include "storage/storage.h"
 
 #define SERVER_CONFIG_NAME "pgrescue-server.ini"
 #define CHECK_TIMEOUT_SEC 60
@@ -69,6 +70,40 @@ static const char *who(const struct pgr_env *env)
 	return me;
 }
 
+/* The keys a store's variables can stand in for, and the config's values. */
+static const char *const carried_keys[] = {"s3_endpoint", "s3_region"};
+
+static const char *config_value(const struct pgr_env *env, const char *key)
+{
+	return !strcmp(key, "s3_endpoint") ? env->s3_endpoint : env->s3_region;
+}
+
+/* KEY's value for the server: the config's, else what this process's
+ * variables give it (*var names the variable; NULL when from the config). */
+static const char *for_server(const struct pgr_env *env, const char *key, const char **var)
+{
+	const char *v = config_value(env, key);
+	*var = NULL;
+	if (v && *v)
+		return v;
+	return env->store ? pgr_s3_env_option(env->store, key, var) : NULL;
+}
+
+char *pgr_walsetup_carried(const struct pgr_env *env)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < sizeof carried_keys / sizeof carried_keys[0]; i++) {
+		const char *var, *v = for_server(env, carried_keys[i], &var);
+		if (v && var)
+			sb_printf(&sb, "%s = %s (from %s)\n", carried_keys[i], v, var);
+	}
+	if (!sb.len) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_steal(&sb);
+}
+
 bool pgr_walsetup_write_config(const struct pgr_env *env, struct pgr_error *err)
 {
 	char *path = pgr_walsetup_config_path(env);
@@ -93,10 +128,11 @@ bool pgr_walsetup_write_config(const struct pgr_env *env, struct pgr_error *err)
 	                       "azure_endpoint",
 	                       "ca_file",
 	                       "store_credentials_file"};
+	const char *var;
 	const char *vals[] = {env->dsn,
 	                      env->store,
-	                      env->s3_endpoint,
-	                      env->s3_region,
+	                      for_server(env, "s3_endpoint", &var),
+	                      for_server(env, "s3_region", &var),
 	                      env->s3_url_style,
 	                      env->s3_sse,
 	                      env->s3_storage_class,

@@ -23,6 +23,11 @@ char *pgr_walsetup_config_path(const struct pgr_env *env);
  * store and its non-secret options, and store_credentials_file. 0600, owned
  * by the server's user. */
 bool pgr_walsetup_write_config(const struct pgr_env *env, struct pgr_error *err);
+/* What that config takes from this process's variables because the
+ * environment's section leaves it unset (the server's processes do not
+ * have AWS_ENDPOINT_URL, AWS_REGION...): "s3_endpoint = URL (from
+ * AWS_ENDPOINT_URL)" lines, or NULL. Newly allocated. */
+char *pgr_walsetup_carried(const struct pgr_env *env);
 /* store_credentials_file as the server will meet it: a regular file, mode
  * 0600, owned by the server's user (by us when not root), in a directory that
  * user can reach. Errors name the file, the user and the fix. */

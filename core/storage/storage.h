@@ -118,6 +118,13 @@ const char *pgr_store_staging_dir(struct pgr_store *st);
 /* Local path of an existing object, or NULL (remote backend, absent, bad key). */
 char *pgr_store_local_path(struct pgr_store *st, const char *key);
 
+/* For an s3:// or gs:// STORE_URL whose config leaves KEY ("s3_endpoint",
+ * "s3_region") unset: the value the conventional variables give it
+ * (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION;
+ * STORAGE_EMULATOR_HOST for gs://), and the variable's name in *var; NULL
+ * when none is set or the store is another kind. */
+const char *pgr_s3_env_option(const char *store_url, const char *key, const char **var);
+
 /* The text of a store credentials file (store_credentials_file), read only if
  * it is a regular file no one but its owner may read or write (0600): errors
  * name the file and the user, never its contents. Free with

@@ -329,6 +329,30 @@ static bool parse_endpoint(struct pgr_store *st, struct s3_store *s, const char 
 	return true;
 }
 
+const char *pgr_s3_env_option(const char *store_url, const char *key, const char **var)
+{
+	bool gcs = !strncmp(store_url, "gs://", 5);
+	if (!gcs && strncmp(store_url, "s3://", 5) != 0)
+		return NULL;
+	static const struct {
+		const char *key;
+		bool gcs;
+		const char *var;
+	} order[] = {
+	        {"s3_endpoint", false, "AWS_ENDPOINT_URL_S3"},  {"s3_endpoint", false, "AWS_ENDPOINT_URL"},
+	        {"s3_endpoint", true, "STORAGE_EMULATOR_HOST"}, {"s3_region", false, "AWS_REGION"},
+	        {"s3_region", false, "AWS_DEFAULT_REGION"},
+	};
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		const char *v;
+		if (order[i].gcs == gcs && !strcmp(order[i].key, key) && (v = env_nonempty(order[i].var))) {
+			*var = order[i].var;
+			return v;
+		}
+	}
+	return NULL;
+}
+
 static bool s3_open(struct pgr_store *st, const char *url, struct pgr_error *err)
 {
 	struct s3_store *s = xcalloc(1, sizeof *s);
@@ -372,25 +396,17 @@ static bool s3_open(struct pgr_store *st, const char *url, struct pgr_error *err
 
 	/* Endpoint: the config key, then the conventional variables, then the service. */
 	const char *ep = st->opts.s3_endpoint, *from = "s3_endpoint";
-	if (!ep && !s->gcs) {
-		if ((ep = env_nonempty("AWS_ENDPOINT_URL_S3")))
-			from = "AWS_ENDPOINT_URL_S3";
-		else if ((ep = env_nonempty("AWS_ENDPOINT_URL")))
-			from = "AWS_ENDPOINT_URL";
-	}
-	if (!ep && s->gcs && (ep = env_nonempty("STORAGE_EMULATOR_HOST")))
-		from = "STORAGE_EMULATOR_HOST";
+	if (!ep)
+		ep = pgr_s3_env_option(url, "s3_endpoint", &from);
 	char *profile_region = NULL;
 	if (!load_credentials(st, s, &profile_region, err)) {
 		free(profile_region);
 		s3_free(s);
 		return false;
 	}
-	const char *region = st->opts.s3_region;
-	if (!region && !s->gcs)
-		region = env_nonempty("AWS_REGION");
-	if (!region && !s->gcs)
-		region = env_nonempty("AWS_DEFAULT_REGION");
+	const char *region = st->opts.s3_region, *rvar;
+	if (!region)
+		region = pgr_s3_env_option(url, "s3_region", &rvar);
 	if (!region && !s->gcs)
 		region = profile_region;
 	if (!region)

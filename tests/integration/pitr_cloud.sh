@@ -109,6 +109,18 @@ archive_cmd=$(printf '%s\n' "$ws_out" | sed -n 's/^archive_command = //p')
 like "$archive_cmd" "--config ''$SERVER_INI'' --env ''cloud'' wal-push %p'$" "archive_command goes through the server's config"
 unlike "$archive_cmd" "--store" "not a bare --store"
 
+# An endpoint and region only in the engineer's variables: the server's
+# processes will not have them, so wal-setup writes them into its config.
+pgt_config "$CFG" envonly "$DSN" "$STORE" "data_dir=$pg_DATA" "run_as=postgres" "store_credentials_file=$CREDS"
+run_cmd we env AWS_ENDPOINT_URL="$SWIFT_URL" AWS_DEFAULT_REGION=us-east-1 "$PGRESCUE" --env envonly wal-setup \
+	--exe "$PGT_PGRESCUE"
+is "$we_rc" 0 "wal-setup with the endpoint in AWS_ENDPOINT_URL passes" || diag "$we_out" "$we_err"
+like "$we_out" "from yours +s3_endpoint = $SWIFT_URL \(from AWS_ENDPOINT_URL\)" "it says it took the endpoint from the variable"
+like "$we_out" "from yours +s3_region = us-east-1 \(from AWS_DEFAULT_REGION\)" "and the region"
+like "$we_out" "postgres lists $STORE" "postgres lists the store with what was written"
+like "$(sed -n '/^\[env envonly\]/,/^\[env [a-z]*\]/p' "$SERVER_INI")" "s3_endpoint = $SWIFT_URL" \
+	"the server's [env envonly] has the endpoint"
+
 # ---------------------------------------------------------------- archiving into s3://
 pgt_psql pg postgres "ALTER SYSTEM SET archive_command = $archive_cmd" >/dev/null &&
 	pgt_psql pg postgres "SELECT pg_reload_conf()" >/dev/null || bail_out "cannot set archive_command"
