@@ -2,10 +2,12 @@
 # Benchmark: the s3:// backend against a local OpenStack Swift (s3api +
 # tempauth, the server tests/integration/s3.sh uses), in one run.
 #  1. Download one 1 GiB object: curl itself (Swift's native API with a
-#     tempauth token, so curl needs no signing) against `pgrescue wal-fetch`
-#     (SigV4 through libcurl), each into a file on the same disk, warm,
-#     median of ROUNDS. pgrescue fsyncs what it downloads and curl does not,
-#     so curl is also timed with a `sync` of its file; the ratio uses that.
+#     tempauth token, so curl needs no signing or checking) against
+#     `pgrescue wal-fetch` (SigV4 through libcurl, the download checked as it
+#     streams), each into a file on the same disk, warm, neither fsyncing;
+#     the median of the per-round ratios, for an object pgrescue stored
+#     (multipart, checked against the SHA-256 in its metadata) and for one
+#     another tool stored (checked against its MD5 ETag).
 #  2. List 100,000 keys: pgr_store_list over a bucket holding 100,000 WAL
 #     names (bench/catalog_bench list), as it runs by default (key ranges
 #     listed by 4 workers side by side) and one ListObjectsV2 page of 1,000
@@ -18,7 +20,7 @@
 #     the server (extract-archive), several at once.
 # Swift's devices live in /dev/shm (tmpfs, which keeps xattrs) so that
 # creating 100,000 objects is not bound by fsync.
-# Usage: bench/s3.sh [SIZE_MIB KEYS]   (default 1024 100000)
+# Usage: bench/s3.sh [SIZE_MIB KEYS]   (default 1024 100000; KEYS 0 skips 2)
 #   PGRESCUE=path/to/pgrescue (default build/pgrescue), ROUNDS (default 3)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,42 +55,70 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) 
 now() { date +%s.%N; }
 
 # ------------------------------------------------------------------ 1. one big object
+# The same bytes twice: stored by `pgrescue wal-push` (multipart, with the
+# SHA-256 pgrescue checks downloads against in the object's metadata), and by
+# another tool through Swift's native API (one plain object, whose ETag is
+# the MD5 pgrescue checks instead).
 seg=000000010000000000000001
-key="b/wal-archive/$seg"
-echo "# writing a $size_mib MiB object..."
-head -c $((size_mib * 1048576)) /dev/urandom >"$root/src"
-curl -sf "${tok[@]}" -T "$root/src" "$SWIFT_STORAGE_URL/big/$key" >/dev/null || bail_out "upload failed"
-bytes=$(stat -c %s "$root/src")
-want=$(md5sum "$root/src" | cut -d' ' -f1)
-rm -f "$root/src"
-# warm the server's page cache
-curl -sf "${tok[@]}" -o /dev/null "$SWIFT_STORAGE_URL/big/$key"
+echo "# writing a $size_mib MiB object through pgrescue wal-push and through Swift's own API..."
+mkdir -p "$root/src"
+head -c $((size_mib * 1048576)) /dev/urandom >"$root/src/$seg"
+bytes=$(stat -c %s "$root/src/$seg")
+want=$(md5sum "$root/src/$seg" | cut -d' ' -f1)
+"$PGRESCUE" --store s3://big/p wal-push "$root/src/$seg" || bail_out "pgrescue upload failed"
+curl -sf "${tok[@]}" -T "$root/src/$seg" "$SWIFT_STORAGE_URL/big/n/wal-archive/$seg" >/dev/null ||
+	bail_out "native upload failed"
+rm -rf "$root/src"
+curl -sf -I "${tok[@]}" "$SWIFT_STORAGE_URL/big/p/wal-archive/$seg" | grep -qi '^x-object-meta-pgrescue-sha256:' ||
+	bail_out "pgrescue's object carries no SHA-256 in its metadata"
 
-t_curl=() t_curl_sync=() t_pgr=()
-for r in $(seq "$ROUNDS"); do
-	rm -f "$root/c" "$root/p"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+side_curl() { # PREFIX
+	rm -f "$root/c"
+	local t0 t1 t2
 	t0=$(now)
-	curl -sf "${tok[@]}" -o "$root/c" "$SWIFT_STORAGE_URL/big/$key" || bail_out "curl download failed"
+	curl -sf "${tok[@]}" -o "$root/c" "$SWIFT_STORAGE_URL/big/$1/wal-archive/$seg" || bail_out "curl download failed"
 	t1=$(now)
 	sync "$root/c"
 	t2=$(now)
 	rm -f "$root/c"
-	t3=$(now)
-	"$PGRESCUE" --store s3://big/b wal-fetch "$seg" "$root/p" || bail_out "pgrescue wal-fetch failed"
-	t4=$(now)
-	[ "$r" = 1 ] && { [ "$(md5sum "$root/p" | cut -d' ' -f1)" = "$want" ] || bail_out "pgrescue's copy differs"; }
-	t_curl+=("$(echo "$t1 - $t0" | bc -l)")
-	t_curl_sync+=("$(echo "$t2 - $t0" | bc -l)")
-	t_pgr+=("$(echo "$t4 - $t3" | bc -l)")
+	c_plain=$(echo "$t1 - $t0" | bc -l) c_sync=$(echo "$t2 - $t0" | bc -l)
+}
+side_pgr() { # PREFIX
 	rm -f "$root/p"
-done
-mc=$(median "${t_curl[@]}") mcs=$(median "${t_curl_sync[@]}") mp=$(median "${t_pgr[@]}")
+	local t0 t1
+	t0=$(now)
+	"$PGRESCUE" --store "s3://big/$1" wal-fetch "$seg" "$root/p" || bail_out "pgrescue wal-fetch failed"
+	t1=$(now)
+	[ "$r" = 1 ] && { [ "$(md5sum "$root/p" | cut -d' ' -f1)" = "$want" ] || bail_out "pgrescue's copy differs"; }
+	rm -f "$root/p"
+	p_time=$(echo "$t1 - $t0" | bc -l)
+}
 mbps() { echo "scale=1; $bytes / 1048576 / $1" | bc -l; }
-printf 'download %d MiB: curl %.2f s (%s MiB/s), curl+sync %.2f s (%s MiB/s), pgrescue %.2f s (%s MiB/s)\n' \
-	"$size_mib" "$mc" "$(mbps "$mc")" "$mcs" "$(mbps "$mcs")" "$mp" "$(mbps "$mp")"
-printf 'download ratio (pgrescue throughput / curl+sync throughput): %.2f   (/ curl without sync: %.2f)\n' \
-	"$(echo "$mcs / $mp" | bc -l)" "$(echo "$mc / $mp" | bc -l)"
+# curl and pgrescue take turns going first; wal-fetch does not fsync (nor
+# does curl; curl+sync is shown for reference); the median of the per-round
+# ratios.
+for pfx in p n; do
+	[ "$pfx" = p ] && what="stored by pgrescue, checked against its SHA-256" ||
+		what="stored by another tool, checked against the ETag (MD5)"
+	side_curl "$pfx" # warm the server's page cache
+	t_curl=() t_curl_sync=() t_pgr=() ratios=()
+	for r in $(seq "$ROUNDS"); do
+		sync
+		if [ $((r % 2)) = 1 ]; then side_curl "$pfx"; side_pgr "$pfx"; else side_pgr "$pfx"; side_curl "$pfx"; fi
+		t_curl+=("$c_plain") t_curl_sync+=("$c_sync") t_pgr+=("$p_time")
+		ratios+=("$(echo "$c_plain / $p_time" | bc -l)")
+		printf '# %s round %d: curl %.2f s (+sync %.2f s), pgrescue %.2f s, ratio to curl %.2f; load %s\n' \
+			"$pfx" "$r" "$c_plain" "$c_sync" "$p_time" "${ratios[-1]}" "$(load)"
+	done
+	mc=$(median "${t_curl[@]}") mcs=$(median "${t_curl_sync[@]}") mp=$(median "${t_pgr[@]}")
+	printf 'download %d MiB %s: curl %.2f s (%s MiB/s), curl+sync %.2f s, pgrescue %.2f s (%s MiB/s)\n' \
+		"$size_mib" "$what" "$mc" "$(mbps "$mc")" "$mcs" "$mp" "$(mbps "$mp")"
+	printf 'download ratio (pgrescue throughput / curl throughput), median of %d rounds: %.2f   (against curl+sync: %.2f)\n' \
+		"$ROUNDS" "$(median "${ratios[@]}")" "$(echo "$mcs / $mp" | bc -l)"
+done
 
+[ "$keys" -gt 0 ] || exit 0
 # ------------------------------------------------------------------ 2. many keys
 echo "# creating $keys keys with Swift's bulk middleware..."
 t0=$(now)
