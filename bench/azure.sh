@@ -16,13 +16,34 @@
 #     and the NextMarker of each page.
 # Usage: bench/azure.sh [SIZE_MIB KEYS]   (default 1024 100000; KEYS 0 skips 2)
 #   PGRESCUE=path/to/pgrescue (default build/pgrescue), ROUNDS (default 5)
+#   AZ_METADATA=mariadb: list against an azurite whose metadata lives in a
+#     throwaway MariaDB (azurite's SQL store, AZURITE_DB) instead of its default
+#     in-memory Loki store; needs mariadb-server, which is never installed here.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 : "${PGRESCUE:=$top/build/pgrescue}"
 : "${ROUNDS:=5}"
 size_mib=${1:-1024} keys=${2:-100000}
+: "${AZ_METADATA:=loki}"
 [ -x "$PGRESCUE" ] || { echo "no pgrescue at $PGRESCUE (set PGRESCUE=)"; exit 1; }
+mdb_tool() { # a MariaDB program: on PATH, else in /usr/sbin (not on a user's PATH)
+	local c
+	for c in "$@"; do
+		command -v "$c" 2>/dev/null && return 0
+		[ -x "/usr/sbin/$c" ] && { echo "/usr/sbin/$c"; return 0; }
+	done
+	return 1
+}
+case $AZ_METADATA in
+loki) ;;
+mariadb)
+	mdb_server=$(mdb_tool mariadbd mysqld) && mdb_install=$(mdb_tool mariadb-install-db mysql_install_db) &&
+		mdb_client=$(mdb_tool mariadb mysql) ||
+		{ echo "AZ_METADATA=mariadb needs MariaDB's server, mariadb-install-db and client: apt-get install -y mariadb-server"; exit 1; }
+	;;
+*) echo "AZ_METADATA is loki (the default) or mariadb, not $AZ_METADATA"; exit 1 ;;
+esac
 builddir=$(cd "$(dirname "$PGRESCUE")" && pwd)
 : "${CATALOG_BENCH:=$builddir/bench/catalog_bench}"
 if [ "$keys" -gt 0 ] && [ ! -x "$CATALOG_BENCH" ]; then
@@ -33,7 +54,14 @@ bail_out() { echo "bench: $*" >&2; exit 1; }
 PGT_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/pgrescue-bench-az.XXXXXX") || exit 1
 root=$PGT_ROOT
 . "$top/tests/lib/azurite.sh"
-cleanup() { azt_stop; rm -rf "$root"; }
+MDB_PID=
+mdb_stop() {
+	[ -n "$MDB_PID" ] || return 0
+	kill "$MDB_PID" 2>/dev/null
+	wait "$MDB_PID" 2>/dev/null
+	MDB_PID=
+}
+cleanup() { azt_stop; mdb_stop; rm -rf "$root"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 AZT_QUIET=1 azt_start
@@ -102,15 +130,80 @@ printf 'download ratio (pgrescue throughput / curl throughput), median of %d rou
 # Creating blobs one Put at a time slows as the container grows (azurite's
 # metadata store keeps sorted indices that every insert splices): 75,000 took
 # 20 minutes. So the container is seeded: one blob goes in through the API,
-# azurite is stopped (it saves its metadata file), the file gets KEYS copies
-# of that blob's record under WAL segment names (sharing its stored byte),
-# and azurite starts again on it. The listing that is timed is azurite's own.
-echo "# seeding $keys blobs..."
+# then KEYS copies of its record under WAL segment names (sharing its stored
+# byte) go straight into the metadata store. With Loki (the default), azurite
+# is stopped (it saves its metadata file), the file gets the copies, and
+# azurite starts again on it. With AZ_METADATA=mariadb, a throwaway MariaDB
+# (its own datadir, loopback only) holds azurite's tables, a fresh azurite runs
+# on it, and one INSERT ... SELECT copies the row. The listing that is timed is
+# azurite's own.
+mdb_start() { # a MariaDB in $root/mariadb on a free loopback port; sets MDB_URI, MDB_PID
+	local dir=$root/mariadb user=() try port pw i
+	pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	mkdir -p "$dir/db"
+	if [ "$(id -u)" = 0 ]; then # mariadbd will not run as root
+		chmod 755 "$root"
+		chown -R mysql: "$dir" || bail_out "cannot give $dir to the mysql user"
+		user=(--user=mysql)
+	fi
+	cat >"$dir/init.sql" <<SQL
+CREATE DATABASE IF NOT EXISTS azurite_blob CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+CREATE USER IF NOT EXISTS 'azurite'@'127.0.0.1' IDENTIFIED BY '$pw';
+GRANT ALL ON azurite_blob.* TO 'azurite'@'127.0.0.1';
+SQL
+	chmod 644 "$dir/init.sql"
+	"$mdb_install" --no-defaults "${user[@]}" --datadir="$dir/db" --skip-test-db \
+		--auth-root-authentication-method=socket >"$root/mariadb-install.log" 2>&1 ||
+		{ sed 's/^/# /' "$root/mariadb-install.log"; bail_out "mariadb-install-db failed"; }
+	for try in 1 2 3 4 5; do
+		port=$((30000 + RANDOM % 20000))
+		"$mdb_server" --no-defaults "${user[@]}" --datadir="$dir/db" --socket="$dir/mysqld.sock" \
+			--pid-file="$dir/mysqld.pid" --log-error="$dir/mysqld.err" --port="$port" \
+			--bind-address=127.0.0.1 --skip-name-resolve --init-file="$dir/init.sql" \
+			>"$root/mariadb.log" 2>&1 </dev/null &
+		MDB_PID=$!
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$MDB_PID" 2>/dev/null || break
+			if "$mdb_client" --no-defaults -h 127.0.0.1 -P "$port" -u azurite -p"$pw" azurite_blob \
+				-e 'SELECT 1' >/dev/null 2>&1; then
+				MDB_URI="mysql://azurite:$pw@127.0.0.1:$port/azurite_blob"
+				MDB_ARGS=(--no-defaults -h 127.0.0.1 -P "$port" -u azurite -p"$pw" azurite_blob)
+				return 0
+			fi
+			sleep 0.2
+		done
+		mdb_stop
+		grep -qi 'address already in use' "$dir/mysqld.err" 2>/dev/null || break
+	done
+	sed 's/^/# /' "$dir/mysqld.err" "$root/mariadb.log" 2>/dev/null
+	bail_out "MariaDB did not start ($mdb_server)"
+}
+echo "# seeding $keys blobs (azurite metadata: $AZ_METADATA)..."
 t0=$(now)
-azt_py mkcontainer many || bail_out "cannot create container many"
-azt_py putwal many m/wal-archive/ 1 || bail_out "cannot store the first blob"
-azt_stop
-python3 - "$AZT_DIR/data/__azurite_db_blob__.json" "$keys" <<'PY' || bail_out "cannot seed azurite's metadata"
+if [ "$AZ_METADATA" = mariadb ]; then
+	azt_stop
+	mdb_start
+	export AZURITE_DB=$MDB_URI
+	PGT_ROOT=$root/sql # a fresh azurite data dir (its blob contents; metadata in MariaDB)
+	AZT_QUIET=1 azt_start
+	azt_py mkcontainer many || bail_out "cannot create container many"
+	azt_py putwal many m/wal-archive/ 1 || bail_out "cannot store the first blob"
+	# Every column but the key (blobId) and the name, from the row azurite wrote;
+	# seq_1_to_N is MariaDB's Sequence engine.
+	cols="accountName, containerName, snapshot, lastModified, creationTime, accessTierChangeTime,
+		accessTierInferred, etag, blobType, blobSequenceNumber, accessTier, contentProperties, lease,
+		deleting, isCommitted, persistency, committedBlocksInOrder, metadata, blobTags"
+	[ "$keys" -lt 2 ] || "$mdb_client" "${MDB_ARGS[@]}" <<SQL || bail_out "cannot seed azurite's tables"
+INSERT INTO Blobs (blobName, $cols)
+SELECT CONCAT('m/wal-archive/00000001', LPAD(HEX(s.seq DIV 256), 8, '0'), LPAD(HEX(s.seq MOD 256), 8, '0')), $cols
+FROM Blobs JOIN seq_1_to_$((keys - 1)) AS s
+WHERE containerName = 'many' AND blobName = 'm/wal-archive/000000010000000000000000';
+SQL
+else
+	azt_py mkcontainer many || bail_out "cannot create container many"
+	azt_py putwal many m/wal-archive/ 1 || bail_out "cannot store the first blob"
+	azt_stop
+	python3 - "$AZT_DIR/data/__azurite_db_blob__.json" "$keys" <<'PY' || bail_out "cannot seed azurite's metadata"
 import copy, json, sys
 path, n = sys.argv[1], int(sys.argv[2])
 db = json.load(open(path))
@@ -131,7 +224,8 @@ for ix in blobs["binaryIndices"].values():  # rebuilt by azurite on first use
     ix["dirty"], ix["values"] = True, []
 json.dump(db, open(path, "w"))
 PY
-AZT_QUIET=1 azt_start
+	AZT_QUIET=1 azt_start
+fi
 [ "$(azt_py count many m/wal-archive/)" = "$keys" ] || bail_out "azurite does not list $keys seeded blobs"
 printf '# seeded %d blobs in %.1f s\n' "$keys" "$(echo "$(now) - $t0" | bc -l)"
 sas=$(azt_py sas) || bail_out "cannot make a SAS"
@@ -173,5 +267,7 @@ for r in $(seq "$ROUNDS"); do
 	t_list+=("$(echo "$t1 - $t0" | bc -l)") t_raw+=("$(echo "$t2 - $t1" | bc -l)")
 	printf '# round %d: pgrescue %.2f s, plain client %.2f s; load %s\n' "$r" "${t_list[-1]}" "${t_raw[-1]}" "$(load)"
 done
-printf 'list %d blobs: pgrescue (List Blobs, 5,000 per page) %.2f s; a plain client over the same pages %.2f s; load %s\n' \
-	"$keys" "$(median "${t_list[@]}")" "$(median "${t_raw[@]}")" "$(load)"
+store=
+[ "$AZ_METADATA" = loki ] || store=" (azurite metadata in $AZ_METADATA)"
+printf 'list %d blobs%s: pgrescue (List Blobs, 5,000 per page) %.2f s; a plain client over the same pages %.2f s; load %s\n' \
+	"$keys" "$store" "$(median "${t_list[@]}")" "$(median "${t_raw[@]}")" "$(load)"
