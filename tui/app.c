@@ -184,12 +184,20 @@ static void start_backup(struct pgr_console *c, const struct pgr_tui_opts *opts)
 		say(c, PGR_ROLE_FAIL, "backup: cannot open its log %s: %s", c->backup_log, strerror(errno));
 		return;
 	}
-	const char *argv[10];
+	const char *argv[14];
 	int n = 0;
 	argv[n++] = exe;
 	if (opts->config_path) {
 		argv[n++] = "--config";
 		argv[n++] = opts->config_path;
+	}
+	if (opts->store_url) {
+		argv[n++] = "--store";
+		argv[n++] = opts->store_url;
+	}
+	if (opts->dsn) {
+		argv[n++] = "--dsn";
+		argv[n++] = opts->dsn;
 	}
 	argv[n++] = "--env";
 	argv[n++] = c->env->name;

@@ -367,6 +367,8 @@ static int cmd_console(const struct globals *g, bool monitor, int argc, char **a
 	o.no_color = g->no_color;
 	o.interval_ms = g->interval_ms > 0 ? g->interval_ms : 2000;
 	o.config_path = g->config_path;
+	o.store_url = g->store_url;
+	o.dsn = g->dsn;
 	int code = pgr_tui_run(e, &o);
 	pgr_env_free(&env);
 	pgr_config_free(&cfg);

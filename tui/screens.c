@@ -1578,12 +1578,14 @@ void pgr_screen_draw(struct pgr_console *c)
 		pgr_w_footer(LINES - 1, COLS, c->monitor, c->monitor ? "read-only monitor" : NULL);
 
 	if (c->confirm != PGR_ACT_NONE) {
-		char l1[300], l2[300];
+		char l1[300], l2[300], l3[600];
 		snprintf(l1, sizeof l1, "Start a backup of environment %s (database %s) now?", c->env->name, c->dbname);
 		snprintf(l2, sizeof l2,
 		         "It runs `pgrescue backup` in the background: a dump, a base backup, retention.");
-		const char *lines[] = {l1, l2, "", "y: start the backup      any other key: cancel"};
-		pgr_w_dialog("Backup", lines, 4, PGR_ROLE_DANGER, c->unicode);
+		snprintf(l3, sizeof l3, "Into the store %s",
+		         c->env->store && *c->env->store ? c->env->store : "(none)");
+		const char *lines[] = {l1, l2, l3, "", "y: start the backup      any other key: cancel"};
+		pgr_w_dialog("Backup", lines, 5, PGR_ROLE_DANGER, c->unicode);
 	}
 	if (c->help)
 		pgr_w_help(c);

@@ -13,6 +13,10 @@ struct pgr_tui_opts {
 	bool no_color;
 	int interval_ms; /* refresh, default 2000 */
 	const char *config_path;
+	/* --store and --dsn as given: what the console starts (b: backup) gets them too, so it works
+	 * on the store and database the console shows, not the environment's configured ones. */
+	const char *store_url;
+	const char *dsn;
 };
 
 /* Run until the user quits; returns the exit code. */
