@@ -3,8 +3,8 @@
 # through sudo for a normal user).
 PGR_BUILD_DEPS="build-essential autoconf automake autoconf-archive pkg-config
   libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev libreadline-dev
-  libinih-dev libxml2-dev postgresql-15 postgresql-client-15"
-PGR_TEST_DEPS="libcmocka-dev tmux prometheus prometheus-pushgateway clang-format python3 curl ca-certificates jq
+  libinih-dev libxml2-dev libxxhash-dev postgresql-15 postgresql-client-15"
+PGR_TEST_DEPS="libcmocka-dev tmux prometheus prometheus-pushgateway clang-format python3 curl ca-certificates jq xxhash
   swift swift-proxy swift-account swift-container swift-object memcached"
 
 pgr_install_deps() { # pgr_install_deps PACKAGES...

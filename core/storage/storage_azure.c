@@ -56,6 +56,7 @@
 /* Blob metadata naming the SHA-256 (hex) of what pgrescue stored; checked on
  * download. Metadata names must be C# identifiers, hence the underscore. */
 #define AZ_META_SHA256 "pgrescue_sha256"
+#define AZ_META_XXH128 "pgrescue_xxh128"
 #define AZ_MAX_HEADERS 16
 #define AZ_MAX_QUERY 8
 
@@ -1169,17 +1170,21 @@ static char *dir_of(const char *path)
  * manifest still is). */
 static void az_dl_choose(const struct pgr_http_resp *resp, struct pgr_dl_want *want)
 {
+	char *xxh = pgr_http_header(resp, "x-ms-meta-" AZ_META_XXH128);
 	char *sha = pgr_http_header(resp, "x-ms-meta-" AZ_META_SHA256);
 	char *md5 = pgr_http_header(resp, "Content-MD5");
 	unsigned char raw[18]; /* 24 base64 digits decode into 18 bytes, 2 of them padding */
 	size_t n = 0;
-	if (sha && pgr_is_sha256_hex(sha)) {
+	if (pgr_is_xxh128_hex(xxh)) {
+		pgr_dl_want_set(want, PGR_DL_XXH128, xxh, NULL, "metadata " AZ_META_XXH128);
+	} else if (sha && pgr_is_sha256_hex(sha)) {
 		pgr_dl_want_set(want, PGR_DL_SHA256, sha, NULL, "metadata " AZ_META_SHA256);
 	} else if (md5 && b64_decode(md5, raw, sizeof raw, &n) && n == 16) {
 		char hex[33];
 		pgr_md5_hex(raw, hex);
 		pgr_dl_want_set(want, PGR_DL_MD5, hex, md5, "Content-MD5");
 	}
+	free(xxh);
 	free(sha);
 	free(md5);
 }
@@ -1335,16 +1340,17 @@ static bool put_single(struct pgr_store *st, const char *key, const char *name, 
                        pgr_progress_fn progress, void *pctx, struct pgr_error *err)
 {
 	unsigned char raw[16];
-	char md5[25], sha[65];
-	struct pgr_sha256 *h = pgr_sha256_new();
+	char md5[25], sha[65], xxh[33];
+	struct pgr_obj_digest *h = pgr_obj_digest_new();
 	bool read_ok = pgr_digest_file(local_path, 0, size, raw, h, err);
-	pgr_sha256_final(h, sha);
+	pgr_obj_digest_final(h, sha, xxh);
 	if (!read_ok)
 		return false;
 	pgr_md5_b64(raw, md5);
 	struct az_call c = {.method = "PUT", .blob = name};
 	call_header(&c, "x-ms-blob-type", "BlockBlob");
 	call_header(&c, "x-ms-meta-" AZ_META_SHA256, sha);
+	call_header(&c, "x-ms-meta-" AZ_META_XXH128, xxh);
 	c.content_type = "application/octet-stream";
 	c.content_md5 = md5;
 	c.content_length = size;
@@ -1394,7 +1400,7 @@ static bool put_blocks(struct pgr_store *st, const char *key, const char *name, 
 	char *buf = xmalloc(bs);
 	EVP_MD_CTX *whole = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(whole, EVP_md5(), NULL);
-	struct pgr_sha256 *whole_sha = pgr_sha256_new();
+	struct pgr_obj_digest *whole_obj = pgr_obj_digest_new();
 	char *what = xasprintf("storing \"%s\" as \"%s\" in store %s", local_path, key, st->url);
 	bool ok = true;
 	uint64_t off = 0;
@@ -1416,7 +1422,7 @@ static bool put_blocks(struct pgr_store *st, const char *key, const char *name, 
 		if (!ok)
 			break;
 		EVP_DigestUpdate(whole, buf, want);
-		pgr_sha256_update(whole_sha, buf, want);
+		pgr_obj_digest_update(whole_obj, buf, want);
 		char raw[40];
 		snprintf(raw, sizeof raw, "pgrescue-%s-%08zu", tag, b);
 		ids[b] = b64_encode((const unsigned char *)raw, strlen(raw));
@@ -1450,8 +1456,8 @@ static bool put_blocks(struct pgr_store *st, const char *key, const char *name, 
 	unsigned int dl = 0;
 	EVP_DigestFinal_ex(whole, d, &dl);
 	EVP_MD_CTX_free(whole);
-	char sha[65];
-	pgr_sha256_final(whole_sha, sha);
+	char sha[65], xxh[33];
+	pgr_obj_digest_final(whole_obj, sha, xxh);
 	if (ok) {
 		/* The commit: the blob appears, whole, only now. */
 		struct strbuf x = STRBUF_INIT;
@@ -1466,6 +1472,7 @@ static bool put_blocks(struct pgr_store *st, const char *key, const char *name, 
 		call_header(&c, "x-ms-blob-content-md5", whole_md5);
 		call_header(&c, "x-ms-blob-content-type", "application/octet-stream");
 		call_header(&c, "x-ms-meta-" AZ_META_SHA256, sha);
+		call_header(&c, "x-ms-meta-" AZ_META_XXH128, xxh);
 		c.content_type = "application/xml";
 		c.content_md5 = body_md5;
 		c.content_length = x.len;

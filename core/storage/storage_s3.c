@@ -44,6 +44,7 @@
 /* The SHA-256 pgrescue records with each object it stores (user metadata;
  * S3 sends it back as x-amz-meta-pgrescue-sha256 on GET and HEAD). */
 #define S3_META_SHA256 "pgrescue-sha256"
+#define S3_META_XXH128 "pgrescue-xxh128"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define GCS_ENDPOINT "https://storage.googleapis.com"
 
@@ -979,13 +980,17 @@ static bool etag_md5(const char *etag, char hex[33])
  * manifest still is). Computed as the download streams. */
 static void s3_dl_choose(const struct pgr_http_resp *resp, struct pgr_dl_want *want)
 {
+	char *xxh = pgr_http_header(resp, "x-amz-meta-" S3_META_XXH128);
 	char *sha = pgr_http_header(resp, "x-amz-meta-" S3_META_SHA256);
 	char *etag = pgr_http_header(resp, "ETag");
 	char hex[33];
-	if (sha && pgr_is_sha256_hex(sha))
+	if (pgr_is_xxh128_hex(xxh))
+		pgr_dl_want_set(want, PGR_DL_XXH128, xxh, NULL, "metadata " S3_META_XXH128);
+	else if (sha && pgr_is_sha256_hex(sha))
 		pgr_dl_want_set(want, PGR_DL_SHA256, sha, NULL, "metadata " S3_META_SHA256);
 	else if (!etag_opaque(resp) && etag_md5(etag, hex))
 		pgr_dl_want_set(want, PGR_DL_MD5, hex, NULL, "ETag");
+	free(xxh);
 	free(sha);
 	free(etag);
 }
@@ -1113,18 +1118,20 @@ static bool s3_get_head(struct pgr_store *st, const char *key, void *buf, size_t
 /* ---------------------------------------------------------------- put */
 
 struct upload_headers {
-	char *sse, *sc, *sha;
-	const char *list[5];
+	char *sse, *sc, *sha, *xxh;
+	const char *list[6];
 	size_t n;
 };
 
 /* The headers that go with a new object: encryption, storage class, and the
  * SHA-256 of the whole content, which downloads are checked against. */
-static void upload_headers(struct s3_store *s, struct upload_headers *h, const char *sha)
+static void upload_headers(struct s3_store *s, struct upload_headers *h, const char *sha, const char *xxh)
 {
 	memset(h, 0, sizeof *h);
 	h->sha = xasprintf("x-amz-meta-" S3_META_SHA256 ": %s", sha);
 	h->list[h->n++] = h->sha;
+	h->xxh = xasprintf("x-amz-meta-" S3_META_XXH128 ": %s", xxh);
+	h->list[h->n++] = h->xxh;
 	if (s->sse) {
 		h->sse = xasprintf("x-amz-server-side-encryption: %s", s->sse);
 		h->list[h->n++] = h->sse;
@@ -1141,6 +1148,7 @@ static void upload_headers_free(struct upload_headers *h)
 	free(h->sse);
 	free(h->sc);
 	free(h->sha);
+	free(h->xxh);
 }
 
 /* Progress over a whole multipart upload from each part's own. */
@@ -1162,17 +1170,17 @@ static bool put_single(struct pgr_store *st, const char *key, const char *local,
 {
 	struct s3_store *s = s3_of(st);
 	unsigned char raw[16];
-	char hex[33], b64[25], sha[65];
-	struct pgr_sha256 *h = pgr_sha256_new();
+	char hex[33], b64[25], sha[65], xxh[33];
+	struct pgr_obj_digest *h = pgr_obj_digest_new();
 	bool read_ok = pgr_digest_file(local, 0, size, raw, h, err);
-	pgr_sha256_final(h, sha);
+	pgr_obj_digest_final(h, sha, xxh);
 	if (!read_ok)
 		return false;
 	pgr_md5_hex(raw, hex);
 	pgr_md5_b64(raw, b64);
 	char *md5h = xasprintf("Content-MD5: %s", b64);
 	struct upload_headers uh;
-	upload_headers(s, &uh, sha);
+	upload_headers(s, &uh, sha, xxh);
 	struct s3_call c = {.method = "PUT",
 	                    .key = key,
 	                    .body_file = local,
@@ -1242,14 +1250,14 @@ static bool put_multipart(struct pgr_store *st, const char *key, const char *loc
 	/* 0. one read for each part's MD5 (the service checks it) and the whole
 	 * file's SHA-256, which goes in the metadata given at the start */
 	unsigned char(*md5s)[16] = xcalloc(nparts, sizeof *md5s);
-	struct pgr_sha256 *h = pgr_sha256_new();
+	struct pgr_obj_digest *h = pgr_obj_digest_new();
 	bool read_ok = true;
 	for (uint64_t i = 0; read_ok && i < nparts; i++) {
 		uint64_t off = i * part;
 		read_ok = pgr_digest_file(local, off, size - off < part ? size - off : part, md5s[i], h, err);
 	}
-	char sha[65];
-	pgr_sha256_final(h, sha);
+	char sha[65], xxh[33];
+	pgr_obj_digest_final(h, sha, xxh);
 	if (!read_ok) {
 		free(md5s);
 		free(what);
@@ -1258,7 +1266,7 @@ static bool put_multipart(struct pgr_store *st, const char *key, const char *loc
 
 	/* 1. start */
 	struct upload_headers uh;
-	upload_headers(s, &uh, sha);
+	upload_headers(s, &uh, sha, xxh);
 	struct s3_call c = {.method = "POST", .key = key};
 	c.q[c.nq++] = (struct qparam){"uploads", ""};
 	for (size_t i = 0; i < uh.n; i++)

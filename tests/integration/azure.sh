@@ -208,8 +208,10 @@ kill "$(cat "$PGT_ROOT/blackhole.pid")" 2>/dev/null
 
 # ------------------------------------------------------------------ integrity
 # Damage stored objects behind the service's back (in azurite's own files).
-# One pgrescue stored carries the SHA-256 it had when it left (blob metadata),
-# and the download is checked against that; one another tool stored (as the
+# One pgrescue stored carries the SHA-256 and XXH128 it had when it left
+# (blob metadata), and the download is checked against the XXH128 (an object
+# with only the SHA-256, as this session's first uploads were, against
+# that: tests/unit/test_s3.c); one another tool stored (as the
 # deployment's jobs do) is checked against the Content-MD5 the service keeps.
 # Either way the damage is caught and nothing reaches the final name.
 damage() { # damage MARKER: flip one byte 500,000 bytes into the blob holding MARKER
@@ -229,14 +231,16 @@ BAD=0000000100000000000000FA
 python3 -c 'import sys; sys.stdout.write("pgrescue-integrity-check " * 40000)' >"$PGT_ROOT/check/$BAD"
 run_cmd ip "$PGRESCUE" --store "$STORE" wal-push "$PGT_ROOT/check/$BAD"
 is "$ip_rc" 0 "a 1 MB object goes up" || diag "$ip_err"
-meta=$(curl -sf -I "$AZT_ENDPOINT/backups/prod/wal-archive/$BAD?$(azt_py sas)" | tr -d '\r' |
-	sed -n 's/^x-ms-meta-pgrescue_sha256: //Ip')
+heads=$(curl -sf -I "$AZT_ENDPOINT/backups/prod/wal-archive/$BAD?$(azt_py sas)" | tr -d '\r')
+meta=$(printf '%s\n' "$heads" | sed -n 's/^x-ms-meta-pgrescue_sha256: //Ip')
+xmeta=$(printf '%s\n' "$heads" | sed -n 's/^x-ms-meta-pgrescue_xxh128: //Ip')
 is "$meta" "$(sha256sum "$PGT_ROOT/check/$BAD" | cut -d' ' -f1)" "the blob records the file's SHA-256 in its metadata"
+is "$xmeta" "$(xxhsum -H2 "$PGT_ROOT/check/$BAD" | cut -d' ' -f1)" "and its XXH128 (as xxhsum -H2 gives it)"
 damage "pgrescue-integrity-check"
 run_cmd ig "$PGRESCUE" --store "$STORE" wal-fetch "$BAD" "$PGT_ROOT/check/damaged"
 is "$ig_rc" 1 "fetching the damaged object fails"
-like "$ig_err" "SHA-256 is [0-9a-f]{64}, the one recorded when it was stored .* is $meta" \
-	"the error says the SHA-256 does not match the one recorded at upload" || diag "$ig_err"
+like "$ig_err" "XXH128 is [0-9a-f]{32}, the one recorded when it was stored \(metadata pgrescue_xxh128\) is $xmeta" \
+	"the error says the XXH128 does not match the one recorded at upload" || diag "$ig_err"
 is "$(ls "$PGT_ROOT/check" | grep -c damaged)" 0 "nothing under the final name, nor a partial file"
 
 BAD2=0000000100000000000000FB

@@ -112,14 +112,17 @@ mp=$(curl -sf -m 20 -H "X-Auth-Token: $SWIFT_TOKEN" "$SWIFT_STORAGE_URL/pgr+segm
 ok "$([ "$mp" -gt 1 ]; echo $?)" "Swift kept the base.tar's parts ($mp segments)"
 # Each object carries the SHA-256 pgrescue had when it sent it (user
 # metadata), multipart ones too, whose ETag is no MD5.
-swift_meta() { # BUCKET KEY: the object's x-amz-meta-pgrescue-sha256, as Swift keeps it
+swift_meta() { # BUCKET KEY NAME: the object's x-amz-meta-pgrescue-NAME, as Swift keeps it
 	curl -sf -m 20 -I -H "X-Auth-Token: $SWIFT_TOKEN" "$SWIFT_STORAGE_URL/$1/$2" | tr -d '\r' |
-		sed -n 's/^x-object-meta-pgrescue-sha256: //Ip'
+		sed -n "s/^x-object-meta-pgrescue-$3: //Ip"
 }
-is "$(swift_meta pgr "clipper/base/$LABEL/base.tar")" "$(sha256sum "$PGT_ROOT/base.tar" | cut -d' ' -f1)" \
+is "$(swift_meta pgr "clipper/base/$LABEL/base.tar" sha256)" "$(sha256sum "$PGT_ROOT/base.tar" | cut -d' ' -f1)" \
 	"base.tar (multipart) records its SHA-256 in the object's metadata"
-is "$(swift_meta pgr "$DUMP_KEY")" "$(sha256sum "$PGT_ROOT/dump" | cut -d' ' -f1)" \
+is "$(swift_meta pgr "clipper/base/$LABEL/base.tar" xxh128)" "$(xxhsum -H2 "$PGT_ROOT/base.tar" | cut -d' ' -f1)" \
+	"and its XXH128 (as xxhsum -H2 gives it)"
+is "$(swift_meta pgr "$DUMP_KEY" sha256)" "$(sha256sum "$PGT_ROOT/dump" | cut -d' ' -f1)" \
 	"the dump (one part) records its SHA-256 too"
+is "$(swift_meta pgr "$DUMP_KEY" xxh128)" "$(xxhsum -H2 "$PGT_ROOT/dump" | cut -d' ' -f1)" "and its XXH128"
 leftover=$(curl -s -m 20 -H "X-Auth-Token: $SWIFT_TOKEN" "$SWIFT_STORAGE_URL/pgr?prefix=clipper/" | grep -vc -E \
 	'^clipper/(database/postgres-backup-|base/|wal-archive/|pgrescue/dumps/)')
 is "$leftover" 0 "nothing but the layout's keys in the bucket (no temp or partial names)"
@@ -207,7 +210,7 @@ like "$n_err" "HINT: .*bucket name.*region" "with a hint on the name and the reg
 mkdir -p "$PGT_ROOT/dmg" "$PGT_ROOT/dmgout"
 dseg=000000010000000F000000AA
 head -c 300000 /dev/urandom >"$PGT_ROOT/dmg/$dseg"
-dsha=$(sha256sum "$PGT_ROOT/dmg/$dseg" | cut -d' ' -f1)
+dxxh=$(xxhsum -H2 "$PGT_ROOT/dmg/$dseg" | cut -d' ' -f1)
 run_cmd dm "$PGRESCUE" --store s3://pgr/damage wal-push "$PGT_ROOT/dmg/$dseg"
 is "$dm_rc" 0 "wal-push of a segment to damage exits 0" || diag "$dm_err"
 ddata=$(find "$SWIFT_DIR/srv" -name '*.data' -newer "$PGT_ROOT/dmg/$dseg")
@@ -216,8 +219,8 @@ byte=$(od -An -tu1 -j 1000 -N 1 "$ddata" | tr -d ' ')
 printf "\\$(printf '%03o' $(((byte + 1) % 256)))" | dd of="$ddata" bs=1 seek=1000 conv=notrunc status=none
 run_cmd dm "$PGRESCUE" --store s3://pgr/damage wal-fetch "$dseg" "$PGT_ROOT/dmgout/$dseg"
 is "$dm_rc" 1 "wal-fetch of the damaged object fails"
-like "$dm_err" "the data's SHA-256 is [0-9a-f]{64}, the one recorded when it was stored \(metadata pgrescue-sha256\) is $dsha" \
-	"the error names the SHA-256 recorded at upload" || diag "$dm_err"
+like "$dm_err" "the data's XXH128 is [0-9a-f]{32}, the one recorded when it was stored \(metadata pgrescue-xxh128\) is $dxxh" \
+	"the error names the XXH128 recorded at upload" || diag "$dm_err"
 like "$dm_err" "HINT: .*damaged" "with a hint"
 is "$(ls -A "$PGT_ROOT/dmgout")" "" "nothing was left under the final name (nor a partial file)"
 

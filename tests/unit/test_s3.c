@@ -411,9 +411,18 @@ static void test_put_single_and_get_checks(void **state)
 	        {"HTTP/1.1 200 OK\r\nETag: \"00000000000000000000000000000000\"\r\nX-Amz-Meta-Pgrescue-Sha256: "
 	         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
 	         "hello"},
+	        /* and its XXH128 before the SHA-256 */
+	        {"HTTP/1.1 200 OK\r\nx-amz-meta-pgrescue-sha256: "
+	         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\r\n"
+	         "x-amz-meta-pgrescue-xxh128: 22222222222222222222222222222222",
+	         "hello"},
+	        {"HTTP/1.1 200 OK\r\nx-amz-meta-pgrescue-sha256: "
+	         "1111111111111111111111111111111111111111111111111111111111111111\r\n"
+	         "x-amz-meta-pgrescue-xxh128: b5e9c1ad071b3e7fc779cfaa5e523818",
+	         "hello"},
 	};
 	struct server s;
-	server_start(&s, a, 7);
+	server_start(&s, a, 9);
 	struct pgr_error err = {0};
 	struct pgr_store *st = open_store(&s, "s3://bkt/pfx", "AES256", "STANDARD_IA", &err);
 	char tmp[] = "/tmp/pgrescue-test-s3.XXXXXX";
@@ -433,6 +442,8 @@ static void test_put_single_and_get_checks(void **state)
 	assert_non_null(
 	        strstr(s.req[0],
 	               "x-amz-meta-pgrescue-sha256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
+	/* and its XXH128 (xxhsum -H2) */
+	assert_non_null(strstr(s.req[0], "x-amz-meta-pgrescue-xxh128: b5e9c1ad071b3e7fc779cfaa5e523818"));
 	assert_int_equal(s.body_len[0], 5);
 	assert_non_null(strstr(s.req[1], "HEAD /bkt/pfx/database/d.sql.gz"));
 
@@ -466,6 +477,17 @@ static void test_put_single_and_get_checks(void **state)
 	assert_false(pgr_path_exists(dest));
 	/* ... and trusted over an ETag that is not the MD5 (it would be for a
 	 * multipart upload): the header's name in any case. */
+	assert_true(pgr_store_get(st, "wal-archive/x", dest, NULL, NULL, &err));
+	assert_true(pgr_read_file(dest, &data, &len, &err));
+	assert_memory_equal(data, "hello", 5);
+	free(data);
+	/* The XXH128 decides when both are there. */
+	unlink(dest);
+	assert_false(pgr_store_get(st, "wal-archive/x", dest, NULL, NULL, &err));
+	assert_non_null(strstr(err.msg,
+	                       "the data's XXH128 is b5e9c1ad071b3e7fc779cfaa5e523818, the one recorded when it "
+	                       "was stored (metadata pgrescue-xxh128) is 2222"));
+	assert_false(pgr_path_exists(dest));
 	assert_true(pgr_store_get(st, "wal-archive/x", dest, NULL, NULL, &err));
 	assert_true(pgr_read_file(dest, &data, &len, &err));
 	assert_memory_equal(data, "hello", 5);
