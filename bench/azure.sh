@@ -2,7 +2,7 @@
 # Benchmark: the az:// backend against a local azurite (the server
 # tests/integration/azure.sh uses), in one run.
 #  1. Download one 1 GiB block blob (uploaded by `pgrescue wal-push`, so it
-#     carries the SHA-256 pgrescue recorded in its metadata, which the
+#     carries the XXH128 pgrescue recorded in its metadata, which the
 #     download is checked against, and a Content-MD5): curl with an account
 #     SAS (no signing, no checking on curl's side) against `pgrescue
 #     wal-fetch` (Shared Key), each into a file on the same disk, warm.

@@ -101,7 +101,7 @@ mbps() { echo "scale=1; $bytes / 1048576 / $1" | bc -l; }
 # work. The medians of the per-round ratios.
 for pfx in p n; do
 	if [ "$pfx" = p ]; then
-		what="stored by pgrescue, checked against its SHA-256" digest=sha256sum
+		what="stored by pgrescue, checked against its XXH128" digest=sha256sum
 	else
 		what="stored by another tool, checked against the ETag (MD5)" digest=md5sum
 	fi
