@@ -551,18 +551,26 @@ static void verdict_rows(struct rows *rs, const struct pgr_health *h, enum pgr_a
 	r->more = sb_steal(&m);
 }
 
-static void source_row(struct rows *rs, const char *name, const struct pgr_source_state *s, time_t now)
+/* WHERE (may be NULL): which one, e.g. the store's URL, so that the engineer
+ * sees what the console reads (--store may override the environment's). */
+static void source_row(struct rows *rs, const char *name, const char *where, const struct pgr_source_state *s,
+                       time_t now)
 {
 	char ago[48];
+	const char *sep = where && *where ? "  " : "";
+	if (!where)
+		where = "";
 	if (!s->configured) {
 		rows_add(rs, PGR_ROLE_MUTED, NULL, "%-10s not configured", name);
 		return;
 	}
 	fmt_ago(now, s->last_ok, ago, sizeof ago);
 	if (s->ok)
-		rows_add(rs, PGR_ROLE_NORMAL, NULL, "%-10s answered in %.0f ms", name, s->latency_ms);
+		rows_add(rs, PGR_ROLE_NORMAL, where[0] ? where : NULL, "%-10s answered in %.0f ms%s%s", name,
+		         s->latency_ms, sep, where);
 	else
-		rows_add(rs, PGR_ROLE_FAIL, s->error, "%-10s UNREACHABLE: %s (last answered %s)", name, s->error, ago);
+		rows_add(rs, PGR_ROLE_FAIL, s->error, "%-10s UNREACHABLE: %s (last answered %s)%s%s", name, s->error,
+		         ago, sep, where);
 }
 
 static void detail_wal(struct pgr_console *c, struct rows *rs)
@@ -698,10 +706,10 @@ static void detail_alerts(struct pgr_console *c, struct rows *rs)
 		verdict_rows(rs, &s->health, (enum pgr_alert_id)ids[i]);
 	rows_heading(rs, "Sources");
 	const struct pgr_facts *f = &s->facts;
-	source_row(rs, "database", &f->db, f->now);
-	source_row(rs, "store", &f->store, f->now);
-	source_row(rs, "prometheus", &f->prom, f->now);
-	source_row(rs, "platform", &f->platform, f->now);
+	source_row(rs, "database", NULL, &f->db, f->now);
+	source_row(rs, "store", c->env->store, &f->store, f->now);
+	source_row(rs, "prometheus", NULL, &f->prom, f->now);
+	source_row(rs, "platform", c->env->platform, &f->platform, f->now);
 	if (f->prom.configured && f->prom.ok) {
 		rows_heading(rs, "Firing in Prometheus");
 		if (f->n_prom_firing == 0)

@@ -159,7 +159,7 @@ tmx_wait_gone "LSN range" 5
 tmx_keys Tab Tab Tab Enter
 see "why: " 5
 ok $? "Enter on Alerts opens the verdicts and sources" || diag "$TMX_SCREEN"
-like "$TMX_SCREEN" "store +answered in [0-9]+ ms" "the store (Azure) is listed among the sources, answering"
+like "$TMX_SCREEN" "store +answered in [0-9]+ ms +$STORE" "the store is listed among the sources, answering, by its az:// URL"
 tmx_keys Escape
 tmx_wait_gone "why: " 5
 
