@@ -16,13 +16,6 @@ run_cmd up "$PGRESCUE" sandbox up
 [ "$up_rc" = 0 ] || bail_out "the sandbox could not be built: $up_err"
 RUNS="$XDG_STATE_HOME/pgrescue/runs"
 
-replicas() {
-	local n=0 f
-	for f in "$SB"/app/replica-*.pid; do
-		[ -f "$f" ] && kill -0 "$(head -1 "$f")" 2>/dev/null && n=$((n + 1))
-	done
-	echo "$n"
-}
 asides() { ls -d "$SB"/data.pitr-* 2>/dev/null | wc -l; }
 n_runs() { ls "$RUNS" 2>/dev/null | wc -l; }
 archived() { [ -f "$SB/store/wal-archive/$1" ]; }
@@ -38,7 +31,7 @@ sb_sql "INSERT INTO events (what) VALUES ('after the target')"
 sb_sql "DROP TABLE important"
 seg=$(sb_sql "SELECT pg_walfile_name(pg_switch_wal())")
 wait_for 60 archived "$seg" || bail_out "WAL segment $seg was not archived"
-before_replicas=$(replicas)
+before_replicas=$(sb_replicas)
 is "$before_replicas" 3 "the app runs 3 replicas before the recovery"
 
 # ---------------------------------------------------------------- refused input
@@ -132,7 +125,7 @@ is "$dmg_rc" 1 "pitr from a damaged base.tar fails" || diag "$dmg_out" "$dmg_err
 like "$dmg_out$dmg_err" "base backup base/[0-9-]+/base.tar is damaged: [0-9]+ bytes with SHA-256 [0-9a-f]{64}, but its manifest base/[0-9-]+/pgrescue.json recorded [0-9]+ bytes with SHA-256 $(sha256sum "$PGT_ROOT/base.tar.good" | cut -d' ' -f1)" \
 	"the error names base.tar, its manifest and both SHA-256s"
 like "$dmg_out$dmg_err" "HINT: Nothing was changed" "the hint says nothing was changed"
-ok "$([ "$(asides)" = 0 ] && [ -f "$SB/data/postmaster.pid" ] && [ "$(replicas)" = 3 ] && echo 0 || echo 1)" \
+ok "$([ "$(asides)" = 0 ] && [ -f "$SB/data/postmaster.pid" ] && [ "$(sb_replicas)" = 3 ] && echo 0 || echo 1)" \
 	"and nothing was: data directory in place, server running, the app at 3 replicas"
 cp -p "$PGT_ROOT/base.tar.good" "$BT"
 
@@ -159,8 +152,8 @@ seg2=$(sb_sql "SELECT pg_walfile_name(pg_switch_wal())")
 like "$seg2" "^00000002" "the server writes timeline 2"
 wait_for 60 archived "$seg2"
 ok $? "WAL of the new timeline is archived again"
-wait_for 20 test "$(replicas)" = 3
-is "$(replicas)" 3 "the app is back at its recorded 3 replicas"
+wait_for 20 test "$(sb_replicas)" = 3
+is "$(sb_replicas)" 3 "the app is back at its recorded 3 replicas"
 
 run_cmd av "$PGRESCUE" --env sandbox audit verify
 is "$av_rc" 0 "audit verify passes on the real log" || diag "$av_out" "$av_err"

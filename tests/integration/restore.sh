@@ -17,18 +17,7 @@ PORT=$(sb_port)
 RUNS="$XDG_STATE_HOME/pgrescue/runs"
 
 # psql in any database of the sandbox, as the superuser.
-db_sql() { "$PG_BINDIR/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$SB/run" -p "$PORT" -U postgres -d "$1" -c "$2"; }
-databases() { db_sql postgres "SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database"; }
-# Live app replicas, by their pid files (as the platform counts them).
-replicas() {
-	local f pid n=0
-	for f in "$SB"/app/replica-*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(head -1 "$f")
-		kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "sandbox app-replica" && n=$((n + 1))
-	done
-	echo "$n"
-}
+databases() { sb_db_sql postgres "SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database"; }
 run_dirs() { ls "$RUNS" 2>/dev/null | wc -l; }
 
 # One line per table: "schema.table md5", the md5 of all its rows ordered by
@@ -53,14 +42,14 @@ EOF
 
 # A raw pg_restore of a dump into a scratch database: the reference.
 reference() { # DUMP_FILE DB
-	db_sql postgres "DROP DATABASE IF EXISTS $2" >/dev/null
-	db_sql postgres "CREATE DATABASE $2" >/dev/null
+	sb_db_sql postgres "DROP DATABASE IF EXISTS $2" >/dev/null
+	sb_db_sql postgres "CREATE DATABASE $2" >/dev/null
 	"$PG_BINDIR/pg_restore" -d "host=$SB/run port=$PORT user=postgres dbname=$2" "$1" ||
 		bail_out "raw pg_restore of $1 failed"
 }
 
 # Enough rows that pg_restore takes a few seconds (the SIGKILL below needs the time).
-db_sql clipper_db "INSERT INTO clips (user_id, title, slug, game, duration_seconds, views)
+sb_db_sql clipper_db "INSERT INTO clips (user_id, title, slug, game, duration_seconds, views)
   SELECT 1 + g % 5000, 'bulk clip ' || g, 'bulk-' || g, 'Chess', 5 + g % 50, g FROM generate_series(1, 800000) g" ||
 	bail_out "cannot load rows into clipper_db"
 run_cmd b "$PGRESCUE" --env sandbox backup --no-base
@@ -72,11 +61,11 @@ FRESH="clipper_db_restore_${LABEL/-/_}"
 [ -s "$SB/store/pgrescue/dumps/$DUMP_NAME.json" ] || bail_out "the dump has no manifest"
 
 # Work done after the dump, which the restore must take back.
-db_sql clipper_db "INSERT INTO users (username, email, display_name) VALUES ('after_backup', 'a@b.c', 'After Backup')"
-db_sql clipper_db "UPDATE clips SET views = views + 1000000 WHERE id <= 100"
+sb_db_sql clipper_db "INSERT INTO users (username, email, display_name) VALUES ('after_backup', 'a@b.c', 'After Backup')"
+sb_db_sql clipper_db "UPDATE clips SET views = views + 1000000 WHERE id <= 100"
 
 reference "$DUMP" reference_db
-REF_MAX=$(db_sql reference_db "SELECT max(id) FROM clips")
+REF_MAX=$(sb_db_sql reference_db "SELECT max(id) FROM clips")
 REF_SUMS=$(table_sums reference_db "$REF_MAX")
 is "$(echo "$REF_SUMS" | wc -l)" 2 "the reference has checksums for users and clips"
 
@@ -92,7 +81,7 @@ like "$d_out" "Scale the app to 0 replicas" "and the scale-down"
 like "$d_out" "Record the app's replicas \(now 3\)" "with the replica count"
 like "$d_out" "nothing was changed" "it says nothing changed"
 is "$(databases)" "$dbs_before" "no database was created, renamed or dropped"
-is "$(replicas)" 3 "the app still has 3 replicas"
+is "$(sb_replicas)" 3 "the app still has 3 replicas"
 is "$(run_dirs)" "$runs_before" "no run was started"
 
 # ---------------------------------------------------------------- unknown backup
@@ -101,7 +90,7 @@ is "$u_rc" 1 "an unknown backup id exits 1"
 like "$u_err" "no dump \"19990101-000000\" in the store file://$SB/store" "the error names the id and the store"
 like "$u_err" "HINT: .*$LABEL" "the hint lists the newest dumps"
 is "$(databases)" "$dbs_before" "nothing was created or renamed"
-is "$(replicas)" 3 "the app was not touched"
+is "$(sb_replicas)" 3 "the app was not touched"
 is "$(run_dirs)" "$runs_before" "no run was started"
 
 # ---------------------------------------------------------------- a gzip'd dump
@@ -114,7 +103,7 @@ like "$g_err" "clipper-backup-29991231-235959.sql.gz is a gzip-compressed plain 
 	"the error says what the file is"
 like "$g_err" "HINT: .*--backup $DUMP_NAME" "the hint points at a pg_dump archive"
 is "$(databases)" "$dbs_before" "nothing was created or renamed"
-is "$(replicas)" 3 "the app was not touched"
+is "$(sb_replicas)" 3 "the app was not touched"
 is "$(run_dirs)" "$runs_before" "no run was started"
 rm -f "$GZ"
 
@@ -131,14 +120,14 @@ like "$m_err" "failed at step 6 \(verify-counts\)" "at the verify step"
 like "$m_err" "public\.users has 5000 rows, the dump 5001" "the error names the table and both counts"
 like "$m_err" "HINT: Nothing was swapped" "and says nothing was swapped"
 like "$m_out" "public\.users +5000 +5001 +DIFFERS" "the report shows the difference"
-is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_backup'")" 1 \
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_backup'")" 1 \
 	"production clipper_db is untouched"
-is "$(db_sql postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'clipper\_db\_replaced\_%'")" 0 \
+is "$(sb_db_sql postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'clipper\_db\_replaced\_%'")" 0 \
 	"no database was renamed"
 cp -p "$PGT_ROOT/manifest.json" "$MF"
 # The failed run left the app at 0 replicas, as its hint says: bring it back.
 "$PGRESCUE" sandbox up -q || bail_out "sandbox up could not bring the app back"
-is "$(replicas)" 3 "the app is back at 3 replicas before the real restore"
+is "$(sb_replicas)" 3 "the app is back at 3 replicas before the real restore"
 
 # ---------------------------------------------------------------- a damaged dump
 # One byte of the dump changed in the store since the backup (same size): it
@@ -159,7 +148,7 @@ like "$dd_err" "failed at step 5 \(pg-restore\)" "at the pg-restore step"
 like "$dd_err" "the dump database/$DUMP_NAME is damaged: [0-9]+ bytes with SHA-256 [0-9a-f]{64}, but its manifest .* recorded [0-9]+ bytes with SHA-256 $(sha256sum "$PGT_ROOT/dump.orig" | cut -d' ' -f1)" \
 	"the error names the dump and both SHA-256s" || diag "$dd_err"
 like "$dd_err" "HINT: .*Nothing was restored from it" "and says nothing was restored from it"
-is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_backup'")" 1 \
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_backup'")" 1 \
 	"production clipper_db is untouched"
 cp -p "$PGT_ROOT/dump.orig" "$DUMP"
 "$PGRESCUE" sandbox up -q || bail_out "sandbox up could not bring the app back"
@@ -172,23 +161,23 @@ like "$r_out" "public\.clips +[0-9]+ +[0-9]+ +ok" "the counts of clips are shown
 like "$r_out" "public\.users +[0-9]+ +[0-9]+ +ok" "and of users"
 like "$r_out" "DROP DATABASE clipper_db_replaced_[0-9_]+;" "it says how to drop the replaced database"
 is "$(table_sums clipper_db "$REF_MAX")" "$REF_SUMS" "every table of clipper_db is identical to the dump"
-is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_backup'")" 0 \
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_backup'")" 0 \
 	"a row written after the dump is gone"
-is "$(replicas)" 3 "the app is back at the recorded 3 replicas"
-REPLACED=$(db_sql postgres "SELECT datname FROM pg_database WHERE datname LIKE 'clipper\_db\_replaced\_%' ORDER BY 1")
+is "$(sb_replicas)" 3 "the app is back at the recorded 3 replicas"
+REPLACED=$(sb_db_sql postgres "SELECT datname FROM pg_database WHERE datname LIKE 'clipper\_db\_replaced\_%' ORDER BY 1")
 is "$(echo "$REPLACED" | grep -c .)" 1 "the replaced database is kept"
-is "$(db_sql "$REPLACED" "SELECT count(*) FROM users WHERE username = 'after_backup'")" 1 \
+is "$(sb_db_sql "$REPLACED" "SELECT count(*) FROM users WHERE username = 'after_backup'")" 1 \
 	"and still holds the work done after the dump"
-is "$(db_sql postgres "SELECT count(*) FROM pg_database WHERE datname = '$FRESH'")" 0 \
+is "$(sb_db_sql postgres "SELECT count(*) FROM pg_database WHERE datname = '$FRESH'")" 0 \
 	"no database is left under the restore's working name"
-grows() { [ "$(db_sql clipper_db "SELECT count(*) FROM clips WHERE id > $REF_MAX")" -gt 0 ]; }
+grows() { [ "$(sb_db_sql clipper_db "SELECT count(*) FROM clips WHERE id > $REF_MAX")" -gt 0 ]; }
 wait_for 30 grows
 ok $? "the app writes into the restored clipper_db"
 run_cmd a "$PGRESCUE" --env sandbox audit verify
 is "$a_rc" 0 "the audit log of the run verifies" || diag "$a_out" "$a_err"
 
 # ---------------------------------------------------------------- SIGKILL and resume
-db_sql clipper_db "INSERT INTO users (username, email, display_name) VALUES ('after_first', 'f@b.c', 'After First')"
+sb_db_sql clipper_db "INSERT INTO users (username, email, display_name) VALUES ('after_first', 'f@b.c', 'After First')"
 run_cmd k "$PGRESCUE" --env sandbox restore --yes --detach </dev/null
 is "$k_rc" 0 "a detached restore starts" || diag "$k_err"
 RUN=$(ls -t "$RUNS" | head -1)
@@ -205,9 +194,9 @@ kill -KILL "$RUNNER"
 gone() { ! kill -0 "$RUNNER" 2>/dev/null; }
 wait_for 10 gone
 ok $? "the runner is killed in the middle of pg_restore"
-is "$(db_sql postgres "SELECT count(*) FROM pg_database WHERE datname = '$FRESH'")" 1 \
+is "$(sb_db_sql postgres "SELECT count(*) FROM pg_database WHERE datname = '$FRESH'")" 1 \
 	"a half-restored database is left under the working name"
-is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_first'")" 1 \
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_first'")" 1 \
 	"production is untouched so far"
 run_cmd l "$PGRESCUE" --env sandbox runs
 like "$l_out" "$RUN.*interrupted" "pgrescue runs shows the run as interrupted"
@@ -226,12 +215,12 @@ is "$z_rc" 0 "runs resume last finishes the run" || diag "$z_out" "$z_err"
 like "$z_out" "finished" "and says so"
 like "$(cat "$RUNS/$RUN/runner.log")" "dropping it and restoring again" "the interrupted attempt was dropped and redone"
 is "$(table_sums clipper_db "$REF_MAX")" "$REF_SUMS" "after the resume every table is identical to the dump"
-is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_first'")" 0 \
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_first'")" 0 \
 	"the row written before this restore is gone"
-is "$(replicas)" 3 "the app is back at 3 replicas"
-is "$(db_sql postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'clipper\_db\_replaced\_%'")" 2 \
+is "$(sb_replicas)" 3 "the app is back at 3 replicas"
+is "$(sb_db_sql postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'clipper\_db\_replaced\_%'")" 2 \
 	"both replaced databases are kept"
-is "$(db_sql postgres "SELECT count(*) FROM pg_database WHERE datname = '$FRESH'")" 0 \
+is "$(sb_db_sql postgres "SELECT count(*) FROM pg_database WHERE datname = '$FRESH'")" 0 \
 	"no half-restored database is left"
 is "$(pgrep -fc "pg_restore .*dbname=$FRESH")" 0 "no pg_restore of the killed runner is left running"
 run_cmd a "$PGRESCUE" --env sandbox audit verify

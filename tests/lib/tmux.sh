@@ -12,6 +12,8 @@
 #   tmx_resize COLS ROWS
 #   tmx_wait_exit [SECS]        wait for the program to end; its exit code in $TMX_RC
 #   tmx_stop                    kill the server (also done on exit by tmx_cleanup)
+#   tmx_quit_clean NAME         press q: TAP checks that the program exits 0 with nothing on
+#                               stderr (no sanitizer report)
 # Environment for the program: export it before tmx_start, or put `env NAME=value` in CMD.
 
 TMX_DIR=""
@@ -62,6 +64,15 @@ tmx_screen() { tmx_tmux capture-pane -p -t "$TMX_SESSION"; }
 tmx_screen_escapes() { tmx_tmux capture-pane -p -e -t "$TMX_SESSION"; }
 tmx_resize() { tmx_tmux resize-window -t "$TMX_SESSION" -x "$1" -y "$2"; }
 tmx_stderr() { cat "$TMX_DIR/stderr" 2>/dev/null; }
+tmx_quit_clean() {
+	tmx_keys q
+	if tmx_wait_exit 30; then
+		is "$TMX_RC" 0 "$1: q quits with exit code 0"
+		is "$(tmx_stderr)" "" "$1: nothing on stderr (no sanitizer report)"
+	else
+		fail "$1: q quits"
+	fi
+}
 
 # A capture may catch a frame half drawn: take it again until two agree.
 tmx_settled() {

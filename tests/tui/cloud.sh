@@ -39,18 +39,7 @@ azt_py mkcontainer "$CONTAINER" || bail_out "cannot create a container in azurit
 STORE="az://$AZT_ACCOUNT/$CONTAINER/sandbox"
 export AZURE_STORAGE_CONNECTION_STRING="$AZT_CONN"
 
-db_sql() { "$PG_BINDIR/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$SB/run" -p "$PORT" -U postgres -d "$1" -c "$2"; }
-# Live app replicas, by their pid files (as the platform counts them).
-replicas() {
-	local f pid n=0
-	for f in "$SB"/app/replica-*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(head -1 "$f")
-		kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "sandbox app-replica" && n=$((n + 1))
-	done
-	echo "$n"
-}
-three_replicas() { [ "$(replicas)" = 3 ]; }
+three_replicas() { [ "$(sb_replicas)" = 3 ]; }
 az_dumps() { azt_py count "$CONTAINER" sandbox/database/postgres-backup-; }
 file_dumps() { ls "$SB/store/database" 2>/dev/null | grep -c '^postgres-backup-'; }
 # tmx_wait_for, keeping each screen it saw for the secret check at the end.
@@ -60,14 +49,8 @@ see() { # REGEX [SECS]
 	printf '%s\n' "$TMX_SCREEN" >>"$SCREENS"
 	return $rc
 }
-quit_clean() { # NAME
-	tmx_keys q
-	if tmx_wait_exit 30; then
-		is "$TMX_RC" 0 "$1: q quits with exit code 0"
-		is "$(tmx_stderr)" "" "$1: nothing on stderr (no sanitizer report)"
-	else
-		fail "$1: q quits"
-	fi
+quit_clean() { # NAME: as tmx_quit_clean, keeping the last screen for the secret check
+	tmx_quit_clean "$1"
 	tmx_screen >>"$SCREENS"
 }
 # Press Down until the screen matches (the review's plan is longer than a screen).
@@ -84,7 +67,7 @@ scroll_until() { # REGEX
 }
 # Row count and md5 of a table's rows in id order, up to an id.
 checksum() { # DB TABLE MAX_ID
-	db_sql "$1" "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM $2 t WHERE t.id <= $3"
+	sb_db_sql "$1" "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM $2 t WHERE t.id <= $3"
 }
 
 # ---------------------------------------------------------------- archiving into Azure
@@ -102,8 +85,8 @@ run_cmd ws "$PGRESCUE" --config "$WS_INI" --env sandbox wal-setup --exe "$PGT_PG
 is "$ws_rc" 0 "wal-setup: the server's user lists the container with the credentials file" || diag "$ws_out" "$ws_err"
 archive_cmd=$(printf '%s\n' "$ws_out" | sed -n 's/^archive_command = //p')
 like "$archive_cmd" "wal-push %p'$" "it prints the archive_command to set"
-db_sql postgres "ALTER SYSTEM SET archive_command = $archive_cmd" && db_sql postgres "SELECT pg_reload_conf()" >/dev/null
-seg=$(db_sql postgres "SELECT pg_walfile_name(pg_switch_wal())")
+sb_db_sql postgres "ALTER SYSTEM SET archive_command = $archive_cmd" && sb_db_sql postgres "SELECT pg_reload_conf()" >/dev/null
+seg=$(sb_db_sql postgres "SELECT pg_walfile_name(pg_switch_wal())")
 in_azure() { [ "$(azt_py exists "$CONTAINER" "sandbox/wal-archive/$seg")" = yes ]; }
 wait_for 60 in_azure
 ok $? "the sandbox archives its WAL into Azure ($seg)"
@@ -126,13 +109,13 @@ ok "$([ ! -e "$SB/store/database/$DUMP_NAME" ]; echo $?)" \
 # The dump as the independent client reads it, restored aside: the reference.
 mkdir -p "$PGT_ROOT/check"
 azt_py getfile "$CONTAINER" "sandbox/$DUMP_KEY" "$PGT_ROOT/check/dump" || bail_out "cannot download the dump"
-db_sql postgres "CREATE DATABASE azure_reference"
+sb_db_sql postgres "CREATE DATABASE azure_reference"
 "$PG_BINDIR/pg_restore" -d "host=$SB/run port=$PORT user=postgres dbname=azure_reference" "$PGT_ROOT/check/dump" ||
 	bail_out "pg_restore of the dump from Azure failed"
-REF_USERS=$(db_sql azure_reference "SELECT count(*) FROM users")
-REF_CLIPS=$(db_sql azure_reference "SELECT count(*) FROM clips")
-MAX_USER=$(db_sql azure_reference "SELECT max(id) FROM users")
-MAX_CLIP=$(db_sql azure_reference "SELECT max(id) FROM clips")
+REF_USERS=$(sb_db_sql azure_reference "SELECT count(*) FROM users")
+REF_CLIPS=$(sb_db_sql azure_reference "SELECT count(*) FROM clips")
+MAX_USER=$(sb_db_sql azure_reference "SELECT max(id) FROM users")
+MAX_CLIP=$(sb_db_sql azure_reference "SELECT max(id) FROM clips")
 like "$REF_USERS:$REF_CLIPS" '^[1-9][0-9]*:[1-9][0-9]*$' "the dump in Azure holds users ($REF_USERS) and clips ($REF_CLIPS)"
 
 # ---------------------------------------------------------------- the dashboard over az://
@@ -164,9 +147,9 @@ tmx_keys Escape
 tmx_wait_gone "why: " 5
 
 # ---------------------------------------------------------------- a bad migration, and the restore wizard
-is "$(replicas)" 3 "the app runs with its 3 replicas"
-db_sql clipper_db "TRUNCATE users CASCADE" 2>/dev/null
-is "$(db_sql clipper_db "SELECT count(*) FROM users")" 0 "users is emptied (clips with it)"
+is "$(sb_replicas)" 3 "the app runs with its 3 replicas"
+sb_db_sql clipper_db "TRUNCATE users CASCADE" 2>/dev/null
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM users")" 0 "users is emptied (clips with it)"
 tmx_keys R
 see "Restore wizard on sandbox" 5
 ok $? "R opens the restore wizard"

@@ -38,16 +38,6 @@ near() { # A B TOLERANCE: |A - B| <= TOLERANCE
 json() { # EXPR: a Python expression over the document `d` of `status --json`
 	"$PGRESCUE" --env sandbox status --json 2>/dev/null | python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
 }
-# End the console with q: it must exit 0 and print nothing on stderr.
-quit_clean() { # NAME
-	tmx_keys q
-	if tmx_wait_exit 30; then
-		is "$TMX_RC" 0 "$1: q quits with exit code 0"
-		is "$(tmx_stderr)" "" "$1: nothing on stderr (no sanitizer report)"
-	else
-		fail "$1: q quits"
-	fi
-}
 
 run_cmd up "$PGRESCUE" sandbox up -q
 [ "$up_rc" = 0 ] || { diag "$up_err"; bail_out "the sandbox could not be built"; }
@@ -306,7 +296,7 @@ is "$up2_rc" 0 "the database is started again" || diag "$up2_err"
 tmx_wait_gone "database unreachable" 30
 ok $? "the dashboard recovers when the database answers again"
 unlike "$TMX_SCREEN" "STALE" "and the STALE mark is gone"
-quit_clean "the dashboard"
+tmx_quit_clean "the dashboard"
 like "$(tmx_screen)" "copied: $base_label" "on exit the copied value is printed"
 
 # ---------------------------------------------------------------- NO_COLOR and themes
@@ -316,26 +306,26 @@ tmx_start 100 30 "$PGRESCUE" --env sandbox
 tmx_wait_for 'updated [0-9]' 30
 has_colour "$(tmx_screen_escapes)"
 ok $? "with the default theme the screen has colour (so the next check means something)"
-quit_clean "the coloured dashboard"
+tmx_quit_clean "the coloured dashboard"
 tmx_start 100 30 env NO_COLOR=1 "$PGRESCUE" --env sandbox
 tmx_wait_for 'updated [0-9]' 30
 ok $? "with NO_COLOR=1 the dashboard draws"
 ! has_colour "$(tmx_screen_escapes)"
 ok $? "with NO_COLOR=1 no colour escape sequence reaches the screen"
 like "$TMX_SCREEN" "Backups .* OK " "and states are still words"
-quit_clean "NO_COLOR"
+tmx_quit_clean "NO_COLOR"
 tmx_start 100 30 "$PGRESCUE" --no-color --env sandbox
 tmx_wait_for 'updated [0-9]' 30
 ! has_colour "$(tmx_screen_escapes)"
 ok $? "--no-color: no colour either"
-quit_clean "--no-color"
+tmx_quit_clean "--no-color"
 
 for theme in default light mono high-contrast deuteranopia tritanopia; do
 	tmx_start 100 30 "$PGRESCUE" --theme "$theme" --env sandbox
 	tmx_wait_for 'updated [0-9]' 30
 	ok $? "--theme $theme shows the dashboard" || diag "$TMX_SCREEN"
 	unlike "$TMX_SCREEN" "theme|using the default" "--theme $theme loads without a theme error"
-	quit_clean "--theme $theme"
+	tmx_quit_clean "--theme $theme"
 done
 
 # ---------------------------------------------------------------- plain output without a terminal

@@ -16,15 +16,6 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8
 unset NO_COLOR
 
 
-quit_clean() { # NAME
-	tmx_keys q
-	if tmx_wait_exit 30; then
-		is "$TMX_RC" 0 "$1: q quits with exit code 0"
-		is "$(tmx_stderr)" "" "$1: nothing on stderr (no sanitizer report)"
-	else
-		fail "$1: q quits"
-	fi
-}
 # pgrescue processes running a backup (none may appear in the monitor).
 # Backups started from this test's console: other tests running beside it
 # start their own, so only processes with this test's state dir count.
@@ -120,7 +111,7 @@ read_only_set() { [ -n "$(setup_line)" ]; }
 wait_for 10 read_only_set
 ok $? "that session set default_transaction_read_only = on (server log)" ||
 	diag "$(grep -E "\[$pid\]" "$SB/server.log" | head -5)"
-quit_clean "pgrescue monitor"
+tmx_quit_clean "pgrescue monitor"
 
 # ---------------------------------------------------------------- readonly = true in the config
 dsn=$(sed -n '/^\[env sandbox\]/,/^\[/s/^dsn = //p' "$CFG")
@@ -165,6 +156,6 @@ wait_for 20 find_pid
 sleep 1
 rw_line=$(grep -E "\[$pid\] app=pgrescue .*statement: .*default_transaction_read_only" "$SB/server.log" | head -1)
 is "$rw_line" "" "its session does not ask for read-only"
-quit_clean "the normal console"
+tmx_quit_clean "the normal console"
 
 done_testing

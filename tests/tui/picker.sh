@@ -56,15 +56,6 @@ console() { # ARGS...
 	tmx_start 100 30 "$PGRESCUE" --env sandbox "$@"
 	tmx_wait_for 'updated [0-9]' 60 || { diag "$TMX_SCREEN"; bail_out "the console did not draw its first refresh"; }
 }
-quit_clean() { # NAME
-	tmx_keys q
-	if tmx_wait_exit 30; then
-		is "$TMX_RC" 0 "$1: q quits with exit code 0"
-		is "$(tmx_stderr)" "" "$1: nothing on stderr (no sanitizer report)"
-	else
-		fail "$1: q quits"
-	fi
-}
 # The time in the Target field.
 field_time() { printf '%s\n' "$TMX_SCREEN" | sed -n 's/.*Target  *\([0-9-]* [0-9:]*Z\).*/\1/p' | head -1; }
 
@@ -96,7 +87,7 @@ tmx_wait_for "PITR target picker on sandbox" 5
 ok $? "monitor: :window opens the picker too" || diag "$TMX_SCREEN"
 tmx_keys Escape
 tmx_wait_for "target picker closed" 5
-quit_clean "monitor picker"
+tmx_quit_clean "monitor picker"
 
 # ---------------------------------------------------------------- the cursor and the typed time
 console
@@ -220,6 +211,6 @@ tmx_wait_for "WAL to replay: about [0-9.]+ [KMG]iB: about [0-9.]+ (s|min|h) at [
 ok $? "after a recovery the WAL to replay comes with a time estimate from its measured speed" || diag "$TMX_SCREEN"
 like "$TMX_SCREEN" "TL 2" "and the new timeline has its own bar"
 tmx_keys Escape
-quit_clean "picker console"
+tmx_quit_clean "picker console"
 
 done_testing

@@ -27,19 +27,8 @@ run_cmd up "$PGRESCUE" sandbox up -q
 [ "$up_rc" = 0 ] || { diag "$up_err"; bail_out "the sandbox could not be built"; }
 PORT=$(sb_port)
 
-db_sql() { "$PG_BINDIR/psql" -X -A -t -q -v ON_ERROR_STOP=1 -h "$SB/run" -p "$PORT" -U postgres -d "$1" -c "$2"; }
-databases() { db_sql postgres "SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database"; }
-# Live app replicas, by their pid files (as the platform counts them).
-replicas() {
-	local f pid n=0
-	for f in "$SB"/app/replica-*.pid; do
-		[ -f "$f" ] || continue
-		pid=$(head -1 "$f")
-		kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "sandbox app-replica" && n=$((n + 1))
-	done
-	echo "$n"
-}
-three_replicas() { [ "$(replicas)" = 3 ]; }
+databases() { sb_db_sql postgres "SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database"; }
+three_replicas() { [ "$(sb_replicas)" = 3 ]; }
 run_dirs() { ls "$RUNS" 2>/dev/null | wc -l; }
 # Audit records as "phase outcome incident plan" lines, oldest first.
 audit_lines() {
@@ -48,15 +37,6 @@ import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
     print(r.get("phase"), r.get("outcome"), r.get("incident"), r.get("plan"), r.get("step"))' "$AUDIT" 2>/dev/null
-}
-quit_clean() { # NAME
-	tmx_keys q
-	if tmx_wait_exit 30; then
-		is "$TMX_RC" 0 "$1: q quits with exit code 0"
-		is "$(tmx_stderr)" "" "$1: nothing on stderr (no sanitizer report)"
-	else
-		fail "$1: q quits"
-	fi
 }
 # Press Down until the screen matches (the review's plan is longer than a screen).
 scroll_until() { # REGEX
@@ -104,8 +84,8 @@ tmx_wait_for "Audit log of sandbox" 5
 ok $? "monitor: the audit screen opens (reading is not changing)"
 tmx_keys Escape
 is "$(run_dirs)" 0 "monitor: no run directory appeared"
-is "$(replicas)" 3 "monitor: the app still has its 3 replicas"
-quit_clean "monitor"
+is "$(sb_replicas)" 3 "monitor: the app still has its 3 replicas"
+tmx_quit_clean "monitor"
 
 # ---------------------------------------------------------------- restore: a wrong name cancels
 DUMP_NAME=$(ls "$SB/store/database" | grep '^postgres-backup-.*\.sql\.gz$' | sort | tail -1)
@@ -141,7 +121,7 @@ tmx_wait_for "Cancelled: nothing was changed" 5
 ok $? "a wrong name cancels, and says nothing was changed"
 is "$(databases)" "$dbs_before" "no database was created or renamed"
 is "$(run_dirs)" 0 "no run was started"
-is "$(replicas)" 3 "the app was not touched"
+is "$(sb_replicas)" 3 "the app was not touched"
 like "$(audit_lines | tail -1)" "^cancelled cancelled INC-101 restore None$" "the audit log has the cancellation, with the incident"
 
 # ---------------------------------------------------------------- restore: the right name runs it
@@ -168,7 +148,7 @@ like "$screen" "the application runs with 3 replicas" "the reports are shown"
 wait_for 30 three_replicas
 ok $? "the app is back at its 3 replicas"
 like "$(databases)" "clipper_db_replaced_[0-9]{8}_[0-9]{6}" "the replaced database is kept"
-like "$(db_sql clipper_db "SELECT count(*) FROM users")" "^[1-9][0-9]*$" "the restored clipper_db answers, with its users"
+like "$(sb_db_sql clipper_db "SELECT count(*) FROM users")" "^[1-9][0-9]*$" "the restored clipper_db answers, with its users"
 tmx_keys Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up Up
 tmx_wait_for "\[x\] done +1\. Preflight" 5
 ok $? "Up scrolls back to the first step, done"
@@ -194,13 +174,13 @@ ok $? "the cancelled restore is listed, with its incident"
 tmx_keys Escape
 
 # ---------------------------------------------------------------- PITR: a dropped table comes back
-db_sql clipper_db "CREATE TABLE keepme AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 1234) g"
+sb_db_sql clipper_db "CREATE TABLE keepme AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 1234) g"
 sleep 1.2
 T=$(date -u '+%Y-%m-%d %H:%M:%S')
 sleep 1.2
-db_sql clipper_db "DROP TABLE keepme"
-db_sql clipper_db "INSERT INTO users (username, email, display_name) VALUES ('after_target', 'a@t.x', 'After')"
-seg=$(db_sql clipper_db "SELECT pg_walfile_name(pg_switch_wal())")
+sb_db_sql clipper_db "DROP TABLE keepme"
+sb_db_sql clipper_db "INSERT INTO users (username, email, display_name) VALUES ('after_target', 'a@t.x', 'After')"
+seg=$(sb_db_sql clipper_db "SELECT pg_walfile_name(pg_switch_wal())")
 archived() { [ -f "$SB/store/wal-archive/$seg" ]; }
 wait_for 60 archived || bail_out "segment $seg was not archived"
 tmx_keys P
@@ -256,22 +236,22 @@ ok $? "the PITR run starts"
 tmx_wait_for "Result: finished" 300
 ok $? "the PITR run view reaches: Result: finished" || diag "$TMX_SCREEN"
 like "$TMX_SCREEN" "public.keepme .*\(missing\) +1234" "the verification shows keepme back, next to the counts before"
-is "$(db_sql clipper_db "SELECT count(*) FROM keepme")" 1234 "keepme is back with its exact row count"
-is "$(db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_target'")" 0 \
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM keepme")" 1234 "keepme is back with its exact row count"
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM users WHERE username = 'after_target'")" 0 \
 	"a write made after the target is not there"
-is "$(db_sql clipper_db "SELECT pg_is_in_recovery()")" f "the server is promoted and writable"
+is "$(sb_db_sql clipper_db "SELECT pg_is_in_recovery()")" f "the server is promoted and writable"
 tmx_keys d
-quit_clean "restore and PITR console"
+tmx_quit_clean "restore and PITR console"
 
 # ---------------------------------------------------------------- a paused PITR, resumed after reopening
 run_cmd b "$PGRESCUE" --env sandbox backup --no-dump
 is "$b_rc" 0 "a base backup on the new timeline" || diag "$b_err"
-db_sql clipper_db "CREATE TABLE keepme2 AS SELECT g AS id FROM generate_series(1, 777) g"
+sb_db_sql clipper_db "CREATE TABLE keepme2 AS SELECT g AS id FROM generate_series(1, 777) g"
 sleep 1.2
 T2=$(date -u '+%Y-%m-%d %H:%M:%SZ')
 sleep 1.2
-db_sql clipper_db "DROP TABLE keepme2"
-seg=$(db_sql clipper_db "SELECT pg_walfile_name(pg_switch_wal())")
+sb_db_sql clipper_db "DROP TABLE keepme2"
+seg=$(sb_db_sql clipper_db "SELECT pg_walfile_name(pg_switch_wal())")
 wait_for 60 archived || bail_out "segment $seg was not archived"
 console
 tmx_keys P
@@ -292,7 +272,7 @@ tmx_wait_for "Result: waiting at step" 300
 ok $? "the run stops waiting at the target" || diag "$TMX_SCREEN"
 tmx_keys q
 tmx_wait_for "updated [0-9]" 5
-quit_clean "the console that started the paused run"
+tmx_quit_clean "the console that started the paused run"
 
 console
 tmx_wait_for "Run [0-9]{8}-[0-9]{6}-pitr-sandbox \(pitr\) is waiting at step [0-9]+ of [0-9]+: U continues it" 10
@@ -305,8 +285,8 @@ tmx_type "sandbox"
 tmx_keys Enter
 tmx_wait_for "Result: finished" 300
 ok $? "the resumed run finishes" || diag "$TMX_SCREEN"
-is "$(db_sql clipper_db "SELECT count(*) FROM keepme2")" 777 "keepme2 is back with its exact row count"
-is "$(db_sql clipper_db "SELECT pg_is_in_recovery()")" f "and the server was promoted"
+is "$(sb_db_sql clipper_db "SELECT count(*) FROM keepme2")" 777 "keepme2 is back with its exact row count"
+is "$(sb_db_sql clipper_db "SELECT pg_is_in_recovery()")" f "and the server was promoted"
 like "$(audit_lines | grep -c 'INC-103')" "^[1-9][0-9]*$" "the audit log records the resumed run under its incident"
 tmx_keys d
 tmx_wait_gone "is waiting at step" 5
@@ -322,7 +302,7 @@ tmx_resize 100 30
 tmx_wait_for "Restore wizard on sandbox" 5
 ok $? "and comes back where it was"
 tmx_keys Escape
-quit_clean "the reopened console"
+tmx_quit_clean "the reopened console"
 
 like "$("$PGRESCUE" --env sandbox audit verify)" "chain intact" "pgrescue audit verify passes on the log the wizards wrote"
 
