@@ -4,7 +4,7 @@
 PGR_BUILD_DEPS="build-essential autoconf automake autoconf-archive pkg-config
   libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev libssl-dev libreadline-dev
   libinih-dev libxml2-dev libxxhash-dev postgresql-15 postgresql-client-15"
-PGR_TEST_DEPS="libcmocka-dev tmux prometheus prometheus-pushgateway clang-format python3 curl ca-certificates jq xxhash
+PGR_TEST_DEPS="libcmocka-dev tmux prometheus prometheus-pushgateway clang-format python3 curl ca-certificates openssl jq xxhash
   swift swift-proxy swift-account swift-container swift-object memcached"
 
 pgr_install_deps() { # pgr_install_deps PACKAGES...

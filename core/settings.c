@@ -305,7 +305,10 @@ static int on_key(void *user, const char *section, const char *key, const char *
 			           "[env %s] dsn: contains a password; passwords never go in pgrescue's config",
 			           e->name);
 		if (!strcmp(key, "store") && !strstr(value, "://") && value[0] != '/')
-			return bad(c, "Stores look like file:///var/backups/pgrescue (s3://, gs:// and az:// later).",
+			return bad(c,
+			           "Stores look like file:///var/backups/pgrescue, s3://bucket/prefix, "
+			           "gs://bucket/prefix or "
+			           "az://account/container/prefix.",
 			           "[env %s] store: \"%s\" is not a store URL", e->name, value);
 		if (!strcmp(key, "store_credentials_file") && value[0] != '/')
 			return bad(c,
@@ -352,8 +355,8 @@ static bool validate(struct pgr_config *cfg, const char *name, struct pgr_error 
 			pgr_error_hint(err, "%s",
 			               !strcmp(missing, "dsn")
 			                       ? "Add dsn = host=... dbname=... user=... (or service=NAME)."
-			                       : "Add store = file:///path/to/backups (or s3://, gs://, az:// "
-			                         "when available).");
+			                       : "Add store = file:///path/to/backups (or s3://bucket/prefix, "
+			                         "gs://bucket/prefix, az://account/container/prefix).");
 			return false;
 		}
 		if (!strcmp(e->app_scale, "command") && (!e->app_scale_get_command || !e->app_scale_set_command)) {

@@ -761,7 +761,19 @@ static enum outcome attempt_once(const struct pgr_http_req *req, struct pgr_http
 		goto done;
 	}
 	pgr_error_set(err, PGR_ERR_STORE, "%s", *why);
-	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM)
+	if (rc == CURLE_SSL_CACERT_BADFILE && req->ca_file && *req->ca_file)
+		pgr_error_hint(err,
+		               "ca_file = %s holds no CA certificate in PEM form that TLS could load; give the "
+		               "file of PEM certificates (-----BEGIN CERTIFICATE-----) of the CA that signed the "
+		               "store's certificate.",
+		               req->ca_file);
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION && strstr(*why, "host name"))
+		pgr_error_hint(err,
+		               "The certificate is valid but not issued for the host in the URL. Use the name the "
+		               "certificate lists (in the endpoint: s3_endpoint, azure_endpoint, BlobEndpoint, "
+		               "AWS_ENDPOINT_URL), or have it reissued with this host in its subjectAltName; "
+		               "host names are always checked.");
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM)
 		pgr_error_hint(err,
 		               "The server's TLS certificate could not be verified. For a private CA, set "
 		               "ca_file = /path/to/ca.pem in the environment's section (certificates are always "

@@ -117,7 +117,25 @@ struct pgr_store *pgr_store_open_opts(const char *url, const struct pgr_store_op
 		st->opts.timeout_sec = opts->timeout_sec > 0 ? opts->timeout_sec : 0;
 		st->opts.no_sync = opts->no_sync;
 	}
-	if (!ops->open(st, url, err)) {
+	/* A CA file that cannot be read would fail every request with curl's
+	 * "error setting certificate file"; say which key and why, once. */
+	const char *ca = st->opts.ca_file;
+	bool ok = true;
+	if (ca && ops != &pgr_store_file_ops && (ca[0] != '/' || access(ca, R_OK) != 0)) {
+		int e = errno;
+		if (ca[0] != '/')
+			pgr_error_set(err, PGR_ERR_CONFIG, "ca_file \"%s\" is not an absolute path", ca);
+		else
+			pgr_error_errno(err, e, "ca_file \"%s\" cannot be read", ca);
+		if (err)
+			err->kind = PGR_ERR_CONFIG;
+		pgr_error_hint(err,
+		               "ca_file names a PEM file of the CA certificates that signed the store's "
+		               "certificate, by its absolute path, readable by whoever runs pgrescue (for "
+		               "archive_command and restore_command, the server's user).");
+		ok = false;
+	}
+	if (!ok || !ops->open(st, url, err)) {
 		store_opts_free(&st->opts);
 		free(st->url);
 		free(st);

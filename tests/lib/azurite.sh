@@ -4,7 +4,11 @@
 #                        a temp dir, and wait until it answers; sets AZT_PORT,
 #                        AZT_ENDPOINT, AZT_CONN (a connection string), AZT_PID
 #                        (AZT_QUIET=1: no debug log nor access log, for benches;
-#                        a restart on the same PGT_ROOT keeps the data)
+#                        a restart on the same PGT_ROOT keeps the data;
+#                        AZT_TLS=1: HTTPS with the certificate azt_tls_certs
+#                        made, AZT_CA its CA, AZT_SCHEME https)
+#   azt_tls_certs [HOST]  a private CA ($AZT_DIR/tls/ca.pem) and a server certificate
+#                        it signs, for HOST (default IP 127.0.0.1, or DNS:name)
 #   azt_stop [SIGNAL]    stop it (TERM by default) and wait until it is gone
 #   azt_py CMD ARGS...   a small client with its own Shared Key signer (Python's
 #                        hmac, independent of pgrescue's): mkcontainer C,
@@ -37,10 +41,17 @@ azt_start() {
 	local try
 	for try in 1 2 3 4 5; do
 		AZT_PORT=$((30000 + RANDOM % 20000))
-		local debug=(--debug "$AZT_DIR/debug.log")
+		local debug=(--debug "$AZT_DIR/debug.log") tls=() curl_tls=()
 		[ -n "${AZT_QUIET:-}" ] && debug=(--silent)
+		AZT_SCHEME=http
+		if [ -n "${AZT_TLS:-}" ]; then
+			[ -f "$AZT_DIR/tls/server.pem" ] || azt_tls_certs
+			tls=(--cert "$AZT_DIR/tls/server.pem" --key "$AZT_DIR/tls/server.key")
+			curl_tls=(-k) # readiness only: any answer will do
+			AZT_SCHEME=https
+		fi
 		"$bin" --blobHost 127.0.0.1 --blobPort "$AZT_PORT" --location "$AZT_DIR/data" \
-			--disableTelemetry --skipApiVersionCheck --loose \
+			--disableTelemetry --skipApiVersionCheck --loose "${tls[@]}" \
 			"${debug[@]}" >"$AZT_DIR/azurite.log" 2>&1 &
 		AZT_PID=$!
 		# pgt_cleanup stops whatever a *.pid file under the test's root names.
@@ -49,9 +60,9 @@ azt_start() {
 		for ((i = 0; i < 150; i++)); do
 			kill -0 "$AZT_PID" 2>/dev/null || break
 			# Any HTTP answer (403 for an unsigned request) means it is up.
-			if [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$AZT_PORT/$AZT_ACCOUNT?comp=list")" != 000 ]; then
-				AZT_ENDPOINT="http://127.0.0.1:$AZT_PORT/$AZT_ACCOUNT"
-				AZT_CONN="DefaultEndpointsProtocol=http;AccountName=$AZT_ACCOUNT;AccountKey=$AZT_KEY;BlobEndpoint=$AZT_ENDPOINT;"
+			if [ "$(curl "${curl_tls[@]}" -s -o /dev/null -m 2 -w '%{http_code}' "$AZT_SCHEME://127.0.0.1:$AZT_PORT/$AZT_ACCOUNT?comp=list")" != 000 ]; then
+				AZT_ENDPOINT="$AZT_SCHEME://127.0.0.1:$AZT_PORT/$AZT_ACCOUNT"
+				AZT_CONN="DefaultEndpointsProtocol=$AZT_SCHEME;AccountName=$AZT_ACCOUNT;AccountKey=$AZT_KEY;BlobEndpoint=$AZT_ENDPOINT;"
 				return 0
 			fi
 			sleep 0.2
@@ -62,6 +73,22 @@ azt_start() {
 	done
 	sed 's/^/# /' "$AZT_DIR/azurite.log"
 	bail_out "azurite did not start ($bin)"
+}
+
+azt_tls_certs() {
+	local host=${1:-IP:127.0.0.1} d="$AZT_DIR/tls"
+	mkdir -p "$d"
+	if [ ! -f "$d/ca.pem" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pgrescue test CA" \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+			-keyout "$d/ca.key" -out "$d/ca.pem" 2>"$d/openssl.log" || bail_out "openssl cannot make a test CA"
+	fi
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=azurite" -keyout "$d/server.key" -out "$d/server.csr" \
+		2>>"$d/openssl.log" || bail_out "openssl cannot make a certificate request"
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$host" >"$d/server.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/server.ext" -out "$d/server.pem" 2>>"$d/openssl.log" || bail_out "openssl cannot sign the certificate"
+	AZT_CA="$d/ca.pem"
 }
 
 azt_stop() {
@@ -79,13 +106,18 @@ azt_stop() {
 }
 
 azt_py() {
-	AZT_PORT=$AZT_PORT AZT_ACCOUNT=$AZT_ACCOUNT AZT_KEY=$AZT_KEY python3 - "$@" <<'PY'
+	AZT_PORT=$AZT_PORT AZT_ACCOUNT=$AZT_ACCOUNT AZT_KEY=$AZT_KEY AZT_CA=${AZT_TLS:+$AZT_CA} python3 - "$@" <<'PY'
 import base64, datetime, email.utils, hashlib, hmac, http.client, os, sys, urllib.parse
 
 port = int(os.environ["AZT_PORT"])
 acct = os.environ["AZT_ACCOUNT"]
 key = base64.b64decode(os.environ["AZT_KEY"])
-conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+if os.environ.get("AZT_CA"):
+    import ssl
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=60,
+                                       context=ssl.create_default_context(cafile=os.environ["AZT_CA"]))
+else:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
 def call(method, container, blob=None, query=None, body=b"", headers=None):
     query = query or {}

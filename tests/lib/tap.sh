@@ -25,6 +25,12 @@ is() { # is GOT EXPECTED NAME
 		ok 1 "$@"; diag "got:      '$got'" "expected: '$want'"; return 1; fi
 }
 
+isnt() { # isnt GOT UNWANTED NAME
+	local got=$1 unwanted=$2; shift 2
+	if [ "$got" != "$unwanted" ]; then ok 0 "$@"; else
+		ok 1 "$@"; diag "got '$got', which it should not be"; return 1; fi
+}
+
 like() { # like TEXT EXTENDED-REGEX NAME
 	local text=$1 re=$2; shift 2
 	if printf '%s' "$text" | grep -Eq -- "$re"; then ok 0 "$@"; else
