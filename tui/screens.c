@@ -1540,12 +1540,32 @@ static void header(struct pgr_console *c, double now_mono)
 		SEG(hattr, "every %ds", c->interval_ms / 1000);
 	SEG(hattr, "%s", c->env->platform ? c->env->platform : "local");
 #undef SEG
-	for (int i = 0; i < n; i++) {
+	int i = 0;
+	for (; i < n; i++) {
 		int w = pgr_w_width(segs[i].text);
 		if (x + w > COLS)
 			break;
 		x += pgr_w_put(y, x, COLS - x, segs[i].attr, segs[i].text);
 		x += 2;
+	}
+	/* Last, in what room is left: the store the console reads, which --store
+	 * may have set to another than the environment's. A long URL keeps its
+	 * head (scheme, account, bucket) and its tail (the prefix). */
+	const char *store = c->env->store;
+	if (i == n && store && *store && COLS - x >= 16) {
+		char s[200];
+		int room = COLS - x - 6, len = (int)strlen(store); /* "store " */
+		if (len <= room) {
+			snprintf(s, sizeof s, "store %s", store);
+		} else {
+			int head = (room - 3) / 2, tail = room - 3 - head;
+			while (head > 0 && ((unsigned char)store[head] & 0xC0) == 0x80)
+				head--; /* not inside a UTF-8 character */
+			while (tail > 0 && ((unsigned char)store[len - tail] & 0xC0) == 0x80)
+				tail--;
+			snprintf(s, sizeof s, "store %.*s...%s", head, store, store + len - tail);
+		}
+		pgr_w_put(y, x, COLS - x, hattr, s);
 	}
 }
 
