@@ -230,7 +230,11 @@ printf '%s\n' "$AZT_KEY" "${AZT_KEY:0:16}" "${AZT_KEY: -16}" "AccountKey" >"$PGT
 ok "$(grep -qFf "$PGT_ROOT/secret.pattern" "$SCREENS" && echo 1 || echo 0)" \
 	"the account key is on none of the $(grep -c '^pgrescue ' "$SCREENS") screens captured"
 ok "$([ -s "$AUDIT" ] && ! grep -qFf "$PGT_ROOT/secret.pattern" "$AUDIT"; echo $?)" "nor in the audit log"
-leaks=$(grep -rlFf "$PGT_ROOT/secret.pattern" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$CREDS_DIR/pgrescue-server.ini" 2>/dev/null)
+# The sandbox's copy of pgrescue itself (made when the server's user cannot run
+# the build, as in CI's mktemp -d clone) holds the emulator's public key and
+# the word AccountKey for connection strings: that file is no leak.
+leaks=$(grep -rlFf "$PGT_ROOT/secret.pattern" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$CREDS_DIR/pgrescue-server.ini" 2>/dev/null |
+	while read -r f; do cmp -s "$f" "$PGRESCUE" || echo "$f"; done)
 is "$leaks" "" "nor in any run's plan, journal or log, the backup log, a config or the server's files"
 like "$("$PGRESCUE" --env sandbox audit verify)" "chain intact" "pgrescue audit verify passes"
 
