@@ -1550,7 +1550,7 @@ static void header(struct pgr_console *c, double now_mono)
 	}
 	/* Last, in what room is left: the store the console reads, which --store
 	 * may have set to another than the environment's. A long URL keeps its
-	 * head (scheme, account, bucket) and its tail (the prefix). */
+	 * scheme and its tail (bucket or container, and the prefix). */
 	const char *store = c->env->store;
 	if (i == n && store && *store && COLS - x >= 16) {
 		char s[200];
@@ -1558,7 +1558,12 @@ static void header(struct pgr_console *c, double now_mono)
 		if (len <= room) {
 			snprintf(s, sizeof s, "store %s", store);
 		} else {
-			int head = (room - 3) / 2, tail = room - 3 - head;
+			/* The scheme, then as much of the tail (container or bucket, prefix) as fits. */
+			const char *sep = strstr(store, "://");
+			int head = sep ? (int)(sep - store) + 3 : 0;
+			if (head > (room - 3) / 2)
+				head = (room - 3) / 2;
+			int tail = room - 3 - head;
 			while (head > 0 && ((unsigned char)store[head] & 0xC0) == 0x80)
 				head--; /* not inside a UTF-8 character */
 			while (tail > 0 && ((unsigned char)store[len - tail] & 0xC0) == 0x80)

@@ -127,9 +127,15 @@ like "$TMX_SCREEN" "base  $LABEL [0-9dhms ]+ ago" "and the base backup of the sa
 like "$TMX_SCREEN" "Backups ─+ OK " "the Backups panel says OK"
 like "$TMX_SCREEN" "1 dump, 1 base backup, [0-9]+ WAL files" "it counts what is in the container"
 like "$TMX_SCREEN" "RW  env sandbox  db clipper_db" "the header names the environment and database, read-write"
-# The store --store chose, in the header's room: its head and its prefix.
-like "$(head -1 <<<"$TMX_SCREEN")" "  store az://devstoreac[^ ]*/sandbox *$" "the header ends with the store the console reads" ||
+# The store --store chose, in the header's room: whole when there is room,
+# else its scheme and as much of its tail (container, prefix) as fits.
+like "$(head -1 <<<"$TMX_SCREEN")" "  store az://\.\.\.[^ ]*sandbox *$" "at 100 columns the header ends with the store, shortened" ||
 	diag "$(head -1 <<<"$TMX_SCREEN")"
+tmx_resize 150 30
+see "  store ${STORE//./\\.} *$" 10
+ok $? "at 150 columns it is whole: store $STORE" || diag "$(head -1 <<<"$TMX_SCREEN")"
+tmx_resize 100 30
+see "  store az://\.\.\." 10
 unlike "$TMX_SCREEN" "STALE|store unreachable" "the store is not stale nor unreachable"
 like "$TMX_SCREEN" "WAL archiving ─+ OK " "the WAL panel says OK (archiving into Azure)"
 like "$TMX_SCREEN" "Recoverable window ─+ OK " "the recoverable window (base backup and WAL in Azure) is OK"
