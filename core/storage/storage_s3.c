@@ -84,6 +84,7 @@ static const char *env_nonempty(const char *name)
 struct profile_read {
 	const char *want; /* section name */
 	char *key, *secret, *token, *region;
+	char *file; /* the credentials file read, for hints */
 };
 
 static int profile_line(void *ctx, const char *section, const char *name, const char *value)
@@ -129,13 +130,15 @@ static void read_profile(const char *profile, struct profile_read *out)
 	out->want = profile;
 	if (cred && access(cred, R_OK) == 0)
 		ini_parse(cred, profile_line, out);
-	free(cred);
+	out->file = cred;
 	char *conf = aws_file("AWS_CONFIG_FILE", "config");
 	if (conf && access(conf, R_OK) == 0) {
 		char *section = strcmp(profile, "default") ? xasprintf("profile %s", profile) : xstrdup("default");
 		struct profile_read c = {.want = section};
 		ini_parse(conf, profile_line, &c);
 		if (!out->key && c.key) {
+			free(out->file);
+			out->file = xstrdup(conf);
 			out->key = c.key;
 			c.key = NULL;
 			free(out->secret);
@@ -161,6 +164,7 @@ static void profile_free(struct profile_read *p)
 	free(p->secret);
 	free(p->token);
 	free(p->region);
+	free(p->file);
 }
 
 /* store_credentials_file: the s3_profile section (else [default]) of a file in
@@ -240,7 +244,7 @@ static bool load_credentials(struct pgr_store *st, struct s3_store *s, char **pr
 		s->access_key = xstrdup(p.key);
 		s->secret_key = xstrdup(p.secret);
 		s->session_token = p.token ? xstrdup(p.token) : NULL;
-		s->cred_source = xasprintf("the [%s] profile of ~/.aws/credentials", profile);
+		s->cred_source = xasprintf("the [%s] profile of %s", profile, p.file ? p.file : "~/.aws/credentials");
 	} else if (ek) {
 		s->access_key = xstrdup(ek);
 		s->secret_key = xstrdup(es);

@@ -200,6 +200,30 @@ ok "$([ ! -e "$PGT_ROOT/seg.w" ]; echo $?)" "and no file was written"
 run_cmd w env AWS_SECRET_ACCESS_KEY=not-the-secret "$PGRESCUE" --store "$STORE" status
 like "$w_out$w_err" "403" "status reports the 403 too"
 
+# ------------------------------------------------------------------ keys from ~/.aws profiles
+# As the AWS tools keep them: no key in the environment, AWS_PROFILE naming a
+# section of ~/.aws/credentials, the region in ~/.aws/config's [profile NAME].
+AWSHOME=$PGT_ROOT/awshome
+mkdir -p "$AWSHOME/.aws"
+printf '[default]\naws_access_key_id = nobody\naws_secret_access_key = nothing\n\n[nightly]\naws_access_key_id = %s\naws_secret_access_key = %s\n\n[broken]\naws_access_key_id = %s\naws_secret_access_key = not-the-secret\n' \
+	"$SWIFT_KEY" "$SWIFT_SECRET" "$SWIFT_KEY" >"$AWSHOME/.aws/credentials"
+printf '[profile nightly]\nregion = us-east-1\n' >"$AWSHOME/.aws/config"
+chmod 600 "$AWSHOME/.aws/credentials"
+as_profile() { env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$AWSHOME" "$@"; }
+run_cmd pr as_profile AWS_PROFILE=nightly "$PGRESCUE" --store "$STORE" wal-fetch "$seg" "$PGT_ROOT/seg.profile"
+is "$pr_rc" 0 "AWS_PROFILE=nightly: the keys from ~/.aws/credentials sign requests Swift accepts" || diag "$pr_err"
+ok "$(cmp -s "$PGT_ROOT/seg.profile" "$PGT_ROOT/seg.swift"; echo $?)" "and the segment comes back byte for byte"
+pgt_config "$CFG" profile "$DSN" "$STORE" "s3_profile=nightly"
+run_cmd pr as_profile "$PGRESCUE" --config "$CFG" --env profile store-check
+is "$pr_rc" 0 "s3_profile = nightly in the environment's section does the same" || diag "$pr_err"
+run_cmd pr as_profile AWS_PROFILE=broken "$PGRESCUE" --store "$STORE" wal-fetch "$seg" "$PGT_ROOT/seg.broken"
+is "$pr_rc" 1 "a profile with a wrong secret fails"
+like "$pr_err" "403 Forbidden: SignatureDoesNotMatch" "with the 403 and its code"
+like "$pr_err" "HINT: .*from the \[broken\] profile of ${AWSHOME//./\\.}/\.aws/credentials" "the hint says which profile of which file the keys came from" ||
+	diag "$pr_err"
+unlike "$pr_err" "not-the-secret|$SWIFT_SECRET" "no secret in the message"
+ok "$([ ! -e "$PGT_ROOT/seg.broken" ]; echo $?)" "and no file was written"
+
 run_cmd n "$PGRESCUE" --store s3://no-such-bucket/x wal-fetch "$seg" "$PGT_ROOT/seg.n"
 like "$n_err" "NoSuchBucket" "a missing bucket is named by its code"
 like "$n_err" "HINT: .*bucket name.*region" "with a hint on the name and the region"
