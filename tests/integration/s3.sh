@@ -237,7 +237,9 @@ head -c 300000 /dev/urandom >"$PGT_ROOT/dmg/$dseg"
 dxxh=$(xxhsum -H2 "$PGT_ROOT/dmg/$dseg" | cut -d' ' -f1)
 run_cmd dm "$PGRESCUE" --store s3://pgr/damage wal-push "$PGT_ROOT/dmg/$dseg"
 is "$dm_rc" 0 "wal-push of a segment to damage exits 0" || diag "$dm_err"
-ddata=$(find "$SWIFT_DIR/srv" -name '*.data' -newer "$PGT_ROOT/dmg/$dseg")
+# The .data file of the segment's size (Swift encrypts at rest, so not its
+# bytes): the archiver may store WAL segments meanwhile.
+ddata=$(find "$SWIFT_DIR/srv" -name '*.data' -newer "$PGT_ROOT/dmg/$dseg" -size 300000c)
 is "$(printf '%s\n' "$ddata" | grep -c .)" 1 "Swift keeps it in one .data file, written since ($ddata)"
 byte=$(od -An -tu1 -j 1000 -N 1 "$ddata" | tr -d ' ')
 printf "\\$(printf '%03o' $(((byte + 1) % 256)))" | dd of="$ddata" bs=1 seek=1000 conv=notrunc status=none
