@@ -7,8 +7,8 @@
 #                        a restart on the same PGT_ROOT keeps the data;
 #                        AZT_TLS=1: HTTPS with the certificate azt_tls_certs
 #                        made, AZT_CA its CA, AZT_SCHEME https)
-#   azt_tls_certs [HOST]  a private CA ($AZT_DIR/tls/ca.pem) and a server certificate
-#                        it signs, for HOST (default IP 127.0.0.1, or DNS:name)
+#   azt_tls_certs [SAN]  tls_certs (tls.sh) in $AZT_DIR/tls: a private CA, AZT_CA, and a
+#                        server certificate it signs for SAN (default IP:127.0.0.1)
 #   azt_stop [SIGNAL]    stop it (TERM by default) and wait until it is gone
 #   azt_py CMD ARGS...   a small client with its own Shared Key signer (Python's
 #                        hmac, independent of pgrescue's): mkcontainer C,
@@ -18,6 +18,8 @@
 # The azurite it runs: $PGR_AZURITE, else the one .ci/run installs under
 # ~/.cache/pgrescue/npm, else azurite-blob on PATH. One that cannot be found or
 # cannot start is a failure (Bail out), never a skip.
+
+. "$PGR_TEST_LIB/tls.sh"
 
 AZT_ACCOUNT=devstoreaccount1
 # The emulator's documented development key (public, not a secret).
@@ -76,19 +78,8 @@ azt_start() {
 }
 
 azt_tls_certs() {
-	local host=${1:-IP:127.0.0.1} d="$AZT_DIR/tls"
-	mkdir -p "$d"
-	if [ ! -f "$d/ca.pem" ]; then
-		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pgrescue test CA" \
-			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-			-keyout "$d/ca.key" -out "$d/ca.pem" 2>"$d/openssl.log" || bail_out "openssl cannot make a test CA"
-	fi
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=azurite" -keyout "$d/server.key" -out "$d/server.csr" \
-		2>>"$d/openssl.log" || bail_out "openssl cannot make a certificate request"
-	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$host" >"$d/server.ext"
-	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
-		-extfile "$d/server.ext" -out "$d/server.pem" 2>>"$d/openssl.log" || bail_out "openssl cannot sign the certificate"
-	AZT_CA="$d/ca.pem"
+	tls_certs "$AZT_DIR/tls" "${1:-IP:127.0.0.1}"
+	AZT_CA=$TLS_CA
 }
 
 azt_stop() {
