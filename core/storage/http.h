@@ -42,9 +42,9 @@ struct pgr_http_req {
 	 * answer's headers are in resp by then). */
 	void (*on_data)(void *ctx, const void *data, size_t len);
 	/* Optional, asked after each start: true to run on_data in a thread
-	 * beside the download, reading the file back (a digest slower than the
-	 * network, such as MD5), false to call it from the writes (a fast one,
-	 * or none). NULL: beside. */
+	 * beside the download, fed from a ring in memory the writes copy into (a
+	 * digest slower than the network, such as MD5), false to call it from
+	 * the writes (a fast one, or none). NULL: beside. */
 	bool (*data_beside)(void *ctx);
 	void *data_ctx;
 	pgr_progress_fn progress;

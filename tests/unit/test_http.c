@@ -383,6 +383,63 @@ static void test_download_cut_then_complete(void **state)
 	rmtree(dir);
 }
 
+/* A digest slower than the network, beside it: the writes get ahead by
+ * more than the ring holds and must wait; the object (larger than the ring,
+ * not a whole number of chunks) is cut once and started over. Every byte of
+ * the second attempt reaches on_data once, in order. */
+static void slow_seen_data(void *ctx, const void *data, size_t len)
+{
+	if (data)
+		usleep(3000); /* per call (at most 1 MiB): 40 MiB take well over the transfer */
+	seen_data(ctx, data, len);
+}
+
+static void test_download_beside_slow_digest(void **state)
+{
+	(void)state;
+	size_t n = ((size_t)40 << 20) + 12345;
+	char *big = xmalloc(n);
+	uint64_t x = 88172645463325252ull;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		big[i] = (char)x;
+	}
+	char head[96];
+	snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu", n);
+	struct script sc[2] = {{ANSWER, head, big, n / 2}, {ANSWER, head, big, n}};
+	struct server s;
+	server_start(&s, sc, 2);
+	char *dir = tmpdir();
+	char *out = xasprintf("%s/obj", dir);
+	char *url = url_of(&s, "/b/big");
+	struct seen seen = {0};
+	struct pgr_http_req req = {
+	        .url = url, .out_file = out, .no_sync = true, .on_data = slow_seen_data, .data_ctx = &seen};
+	struct pgr_http_resp resp;
+	pgr_http_resp_init(&resp);
+	struct pgr_error err = {0};
+	assert_true(pgr_http_do(&req, &resp, &err));
+	assert_int_equal(resp.attempts, 2);
+	struct seen want = {0};
+	seen_data(&want, NULL, 0);
+	seen_data(&want, big, n);
+	assert_int_equal(seen.resets, 2);
+	assert_int_equal(seen.bytes, n);
+	assert_true(seen.hash == want.hash);
+	char *data = NULL;
+	size_t len = 0;
+	assert_true(pgr_read_file(out, &data, &len, &err));
+	assert_int_equal(len, n);
+	assert_memory_equal(data, big, n);
+	free(data);
+	server_stop(&s);
+	pgr_http_resp_free(&resp);
+	free(url);
+	free(out);
+	free(big);
+	rmtree(dir);
+}
+
 static void test_download_always_cut(void **state)
 {
 	(void)state;
@@ -533,6 +590,7 @@ int main(void)
 	        cmocka_unit_test(test_retry_on_5xx_and_429),
 	        cmocka_unit_test(test_no_retry_on_4xx),
 	        cmocka_unit_test(test_download_cut_then_complete),
+	        cmocka_unit_test(test_download_beside_slow_digest),
 	        cmocka_unit_test(test_download_always_cut),
 	        cmocka_unit_test(test_connect_refused),
 	        cmocka_unit_test(test_silent_server_times_out),
