@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark: the s3:// backend against a local OpenStack Swift (s3api +
 # tempauth, the server tests/integration/s3.sh uses), in one run.
-#  1. Download one 1 GiB object: curl itself (Swift's native API with a
-#     tempauth token, so curl needs no signing or checking) against
-#     `pgrescue wal-fetch` (SigV4 through libcurl, the download checked as it
-#     streams), each into a file on the same disk, warm, neither fsyncing;
-#     the median of the per-round ratios, for an object pgrescue stored
-#     (multipart, checked against the SHA-256 in its metadata) and for one
-#     another tool stored (checked against its MD5 ETag).
+#  1. Download one 1 GiB object: curl itself through the same S3 API
+#     (--aws-sigv4, the key from a netrc file since Swift's holds a colon;
+#     no checking on curl's side) against `pgrescue wal-fetch` (SigV4 through
+#     libcurl, the download checked as it streams), each into a file on the
+#     same disk, warm, neither fsyncing; the median of the per-round ratios,
+#     for an object pgrescue stored (multipart, checked against the XXH128 in
+#     its metadata) and for one another tool stored (checked against its MD5
+#     ETag).
 #  2. List 100,000 keys: pgr_store_list over a bucket holding 100,000 WAL
 #     names (bench/catalog_bench list), as it runs by default (key ranges
 #     listed by 4 workers side by side) and one ListObjectsV2 page of 1,000
@@ -73,11 +74,16 @@ curl -sf -I "${tok[@]}" "$SWIFT_STORAGE_URL/big/p/wal-archive/$seg" | grep -qi '
 	bail_out "pgrescue's object carries no SHA-256 in its metadata"
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# curl -u splits user:password at the first colon, and the access key has one.
+printf 'machine 127.0.0.1 login %s password %s\n' "$SWIFT_KEY" "$SWIFT_SECRET" >"$root/netrc"
+chmod 600 "$root/netrc"
+sigv4=(--aws-sigv4 "aws:amz:us-east-1:s3" --netrc-file "$root/netrc"
+	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 side_curl() { # PREFIX DIGEST: curl alone, and curl then DIGEST over its file (the same work as pgrescue)
 	rm -f "$root/c"
 	local t0 t1 t2
 	t0=$(now)
-	curl -sf "${tok[@]}" -o "$root/c" "$SWIFT_STORAGE_URL/big/$1/wal-archive/$seg" || bail_out "curl download failed"
+	curl -sf "${sigv4[@]}" -o "$root/c" "$SWIFT_URL/big/$1/wal-archive/$seg" || bail_out "curl download failed"
 	t1=$(now)
 	"$2" "$root/c" >/dev/null
 	t2=$(now)

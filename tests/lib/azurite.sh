@@ -19,7 +19,7 @@
 # ~/.cache/pgrescue/npm, else azurite-blob on PATH. One that cannot be found or
 # cannot start is a failure (Bail out), never a skip.
 
-. "$PGR_TEST_LIB/tls.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/tls.sh"
 
 AZT_ACCOUNT=devstoreaccount1
 # The emulator's documented development key (public, not a secret).
