@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 
 /* One row per backend; s3/gs/az add a row (and a file), not an if. */
@@ -97,6 +98,38 @@ struct pgr_store *pgr_store_open_opts(const char *url, const struct pgr_store_op
 			               "Accepted forms: %s, s3://bucket/prefix, gs://bucket/prefix, "
 			               "az://account/container/prefix.",
 			               ACCEPTED_FORMS);
+			return NULL;
+		}
+	}
+	/* A cloud store's URL names where, never who: it is shown in messages,
+	 * plans, the audit log and the console's header. A secret pasted into it
+	 * (user:secret@, a SAS token's ?sig=) is refused without being echoed. */
+	if (ops != &pgr_store_file_ops) {
+		const char *auth = strstr(url, "://") + 3;
+		size_t alen = strcspn(auth, "/?#");
+		const char *at = memchr(auth, '@', alen);
+		size_t upto = strcspn(url, "?#");
+		if (at || url[upto]) {
+			struct strbuf shown = STRBUF_INIT;
+			sb_printf(&shown, "%.*s", (int)(auth - url), url);
+			const char *rest = auth;
+			if (at) {
+				sb_append(&shown, "***");
+				rest = at;
+			}
+			sb_printf(&shown, "%.*s%s", (int)(url + upto - rest), rest,
+			          !url[upto]                 ? ""
+			                  : url[upto] == '?' ? "?..."
+			                                     : "#...");
+			pgr_error_set(err, PGR_ERR_CONFIG, "store \"%s\": a store URL carries %s", shown.buf,
+			              at ? "no credentials (user:secret@)" : "no query string or fragment");
+			pgr_error_hint(
+			        err,
+			        "The URL is shown in messages, plans, the audit log and on screen, so secrets never "
+			        "go in it: use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or a ~/.aws profile for "
+			        "s3:// and gs://, AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_SAS_TOKEN for "
+			        "az://, or store_credentials_file for the server's archive_command.");
+			sb_free(&shown);
 			return NULL;
 		}
 	}

@@ -137,6 +137,29 @@ static void test_open_errors(void **state)
 	expect_open_error("gs:///prefix", "expected gs://bucket", true);
 	expect_open_error("az://acct", "no account and container", true);
 	expect_open_error("ftp://host/x", "unknown store scheme", true);
+	/* A secret pasted into the URL is refused and never echoed. */
+	expect_open_error("s3://AKIDEXAMPLE:hunter2secret@bucket/p",
+	                  "\"s3://***@bucket/p\": a store URL carries no credentials", true);
+	expect_open_error("az://acct/c/p?sv=2021&sig=hunter2secret",
+	                  "\"az://acct/c/p?...\": a store URL carries no query", true);
+	expect_open_error("gs://bucket/p#x", "\"gs://bucket/p#...\"", true);
+	{
+		struct pgr_error e = {0};
+		assert_null(pgr_store_open("az://acct/c/p?sig=hunter2secret", &e));
+		assert_null(strstr(e.msg, "hunter2"));
+		assert_null(strstr(e.hint, "hunter2"));
+		assert_non_null(strstr(e.hint, "AZURE_STORAGE_SAS_TOKEN"));
+		assert_null(pgr_store_open("s3://AKIDEXAMPLE:hunter2secret@bucket/p", &e));
+		assert_null(strstr(e.msg, "hunter2"));
+		assert_null(strstr(e.msg, "AKIDEXAMPLE"));
+	}
+	/* In a local path, '@' and '?' are just characters. */
+	char *odd = xasprintf("file://%s/a@b?c", f->dir);
+	struct pgr_error oe = {0};
+	struct pgr_store *ost = pgr_store_open(odd, &oe);
+	assert_non_null(ost);
+	pgr_store_close(ost);
+	free(odd);
 
 	struct pgr_error err = {0};
 	assert_null(pgr_store_open("ftp://host/x", &err));
