@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <math.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -362,6 +363,9 @@ static void *store_worker(void *arg)
 			j->fs_used = (double)(sv.f_blocks - sv.f_bfree) * (double)sv.f_frsize;
 		}
 	}
+	/* This thread is detached and may still be on its way out when the
+	 * process ends: OpenSSL's state for it (TLS, digests) is freed now. */
+	OPENSSL_thread_stop();
 	pthread_mutex_lock(&j->mu);
 	j->done = true;
 	j->finished_mono = pgr_monotonic();

@@ -560,6 +560,9 @@ static void *plist_worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		plist_run(p, r, cur, hi);
 	}
+	/* OpenSSL's per-thread state (TLS errors libcurl's connections queued,
+	 * digests'), which it would not free for this thread otherwise. */
+	OPENSSL_thread_stop();
 	return NULL;
 }
 
