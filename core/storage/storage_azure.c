@@ -1164,10 +1164,10 @@ static char *dir_of(const char *path)
 }
 
 /* What a download is checked against, chosen when the answer's headers are
- * in: the SHA-256 pgrescue recorded in the blob's metadata when it stored it
- * (end to end, and cheaper to compute than MD5 on CPUs with SHA
- * instructions), else the service's Content-MD5, else nothing (the caller's
- * manifest still is). */
+ * in: the XXH128 pgrescue recorded in the blob's metadata when it stored it
+ * (end to end, and nearly free), else the SHA-256 it recorded (blobs stored
+ * before the XXH128 was), else the service's Content-MD5, else nothing (the
+ * caller's manifest still is). */
 static void az_dl_choose(const struct pgr_http_resp *resp, struct pgr_dl_want *want)
 {
 	char *xxh = pgr_http_header(resp, "x-ms-meta-" AZ_META_XXH128);

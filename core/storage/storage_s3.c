@@ -41,8 +41,8 @@
 #define PART_SIZE_MIN ((uint64_t)16 << 20)
 #define PART_SIZE_MAX ((uint64_t)64 << 20)
 #define MAX_PARTS 10000
-/* The SHA-256 pgrescue records with each object it stores (user metadata;
- * S3 sends it back as x-amz-meta-pgrescue-sha256 on GET and HEAD). */
+/* The digests pgrescue records with each object it stores (user metadata;
+ * S3 sends them back as x-amz-meta-pgrescue-... on GET and HEAD). */
 #define S3_META_SHA256 "pgrescue-sha256"
 #define S3_META_XXH128 "pgrescue-xxh128"
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -978,10 +978,11 @@ static bool etag_md5(const char *etag, char hex[33])
 }
 
 /* What a download is checked against, chosen when the answer's headers are
- * in: the SHA-256 pgrescue recorded in the object's metadata when it stored
- * it, else an ETag that is the content's MD5 (single-part uploads without
- * KMS: objects the deployment's jobs wrote), else nothing (the caller's
- * manifest still is). Computed as the download streams. */
+ * in: the XXH128 pgrescue recorded in the object's metadata when it stored
+ * it, else the SHA-256 it recorded (objects stored before the XXH128 was),
+ * else an ETag that is the content's MD5 (single-part uploads without KMS:
+ * objects the deployment's jobs wrote), else nothing (the caller's manifest
+ * still is). Computed as the download streams. */
 static void s3_dl_choose(const struct pgr_http_resp *resp, struct pgr_dl_want *want)
 {
 	char *xxh = pgr_http_header(resp, "x-amz-meta-" S3_META_XXH128);
